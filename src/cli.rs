@@ -1,0 +1,256 @@
+//! Command-line flags: the clap definitions and all help text.
+//!
+//! A field's doc comment is its help: the first line for `-h`, the rest for
+//! `--help`. Values are checked here only for shape; `config` validates
+//! them against each other and against the pricing table.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Meter a text stream in LLM tokens and money while passing it through.
+///
+/// tokmeter copies standard input (or each FILE) to standard output, cut into
+/// chunks (lines by default), counts each chunk's tokens, prices them from a
+/// pricing table, and prints a session summary on standard error at the end.
+/// With -f json or -f sse every chunk is written as a record with its tokens,
+/// cost and timestamp instead.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "tokmeter",
+    version,
+    override_usage = "tokmeter [OPTIONS] [FILE]...\n       COMMAND | tokmeter [OPTIONS]",
+    after_help = "Exit status: 0 success (also when the reader of the output went away), \
+                  1 runtime failure, 2 usage error, 3 budget exceeded, 130/143 interrupted."
+)]
+pub struct Args {
+    /// Files to meter, each a session of its own; `-` or none is standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+
+    /// Model to price (name or alias in the pricing table).
+    ///
+    /// Matched exactly, ignoring case. Default: the table's default_model.
+    #[arg(short, long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT")]
+    pub format: FormatArg,
+
+    /// How tokens are counted.
+    ///
+    /// auto takes the model's tokenizer from the pricing table and falls back
+    /// to the heuristic.
+    #[arg(short, long, value_enum, default_value_t = TokenizerArg::Auto, value_name = "NAME")]
+    pub tokenizer: TokenizerArg,
+
+    /// Count over the stream, or each chunk on its own.
+    ///
+    /// stream (default): a chunk's tokens are what the whole text's count
+    /// gained with it, so the chunks sum to the count of the text.
+    /// per-chunk: each chunk counted alone, at least 1 if non-empty (the
+    /// origin's semantics).
+    #[arg(long, value_enum, default_value_t = CountArg::Stream, value_name = "MODE")]
+    pub count: CountArg,
+
+    /// Which price the stream's tokens pay: the model's output or input price.
+    #[arg(long, value_enum, default_value_t = SideArg::Output, value_name = "SIDE")]
+    pub side: SideArg,
+
+    /// Pricing table to use instead of the built-in one.
+    ///
+    /// Also $TOKMETER_PRICING, then $XDG_CONFIG_HOME/tokmeter/pricing.toml
+    /// (or ~/.config/tokmeter/pricing.toml) if it exists.
+    #[arg(short, long, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+
+    /// What to do with a model not in the pricing table.
+    ///
+    /// error (default): exit 2, naming the closest models. zero: count its
+    /// tokens at no cost, and say so.
+    #[arg(long, value_enum, default_value_t = UnknownModelArg::Error, value_name = "POLICY")]
+    pub unknown_model: UnknownModelArg,
+
+    /// Print the pricing table in use and exit.
+    #[arg(long)]
+    pub list_models: bool,
+
+    /// End chunks after this byte string instead of newlines.
+    ///
+    /// Escapes: \n \t \r \0 \\ \xHH.
+    #[arg(short, long, value_name = "STR", conflicts_with_all = ["null", "arrival"])]
+    pub delimiter: Option<String>,
+
+    /// End chunks after NUL bytes (same as -d '\0').
+    #[arg(short = 'z', long, conflicts_with = "arrival")]
+    pub null: bool,
+
+    /// A chunk is whatever one read returns, for producers that stream without
+    /// newlines.
+    ///
+    /// A chunk never ends inside a UTF-8 character: incomplete trailing bytes
+    /// wait for the next read.
+    #[arg(long)]
+    pub arrival: bool,
+
+    /// Leave the delimiter out of the chunks' content and token counts.
+    #[arg(long)]
+    pub strip_delimiter: bool,
+
+    /// Longest chunk in bytes; longer records are cut at a character boundary.
+    ///
+    /// Accepts K, M and G suffixes (powers of 1024).
+    #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size)]
+    pub max_chunk: usize,
+
+    /// When output is flushed.
+    ///
+    /// auto (default): every chunk when stdout is a terminal, else block.
+    /// chunk: after every chunk. block: when the buffer fills, and always
+    /// before waiting for more input, so a slow producer is never held up.
+    #[arg(long, value_enum, default_value_t = FlushArg::Auto, value_name = "WHEN")]
+    pub flush: FlushArg,
+
+    /// Session summary on standard error.
+    #[arg(short, long, value_enum, default_value_t = SummaryArg::Text, value_name = "KIND")]
+    pub summary: SummaryArg,
+
+    /// Append each session's JSON summary to FILE as one line.
+    ///
+    /// Safe for many concurrent tokmeter processes sharing one ledger file.
+    #[arg(long, value_name = "FILE")]
+    pub summary_file: Option<PathBuf>,
+
+    /// Session id in records and summary (default: a new random UUID).
+    #[arg(long, value_name = "ID")]
+    pub session_id: Option<String>,
+
+    /// Agent id in the summary.
+    #[arg(long, value_name = "ID")]
+    pub agent_id: Option<String>,
+
+    /// Add KEY=VALUE to every record's metadata and to the summary.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+
+    /// Freeze the clock at this RFC 3339 time (for reproducible output).
+    #[arg(long, hide = true, value_name = "TIME")]
+    pub fixed_clock: Option<String>,
+}
+
+/// `-f, --format`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatArg {
+    /// The input as it is.
+    Raw,
+    /// One JSON object per chunk, per line.
+    Json,
+    /// Server-Sent Events, ending with a summary event.
+    Sse,
+}
+
+/// `-t, --tokenizer`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenizerArg {
+    /// The model's tokenizer from the pricing table.
+    Auto,
+    /// Estimate: round(bytes / 4) over the stream.
+    Heuristic,
+    /// Exact, GPT-4o / GPT-4.1 / GPT-5 / o-series.
+    #[value(name = "o200k_base")]
+    O200kBase,
+    /// Exact, GPT-4 / GPT-3.5.
+    #[value(name = "cl100k_base")]
+    Cl100kBase,
+    /// One token per chunk.
+    Chunk,
+}
+
+/// `--count`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountArg {
+    /// Over the whole stream.
+    Stream,
+    /// Each chunk on its own.
+    PerChunk,
+}
+
+/// `--side`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SideArg {
+    /// The model's output price.
+    Output,
+    /// The model's input price.
+    Input,
+}
+
+/// `--unknown-model`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownModelArg {
+    /// Exit 2, naming the closest models.
+    Error,
+    /// Count at no cost, and say so.
+    Zero,
+}
+
+/// `--flush`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushArg {
+    /// Chunk for a terminal, block otherwise.
+    Auto,
+    /// After every chunk.
+    Chunk,
+    /// When the buffer is full or before waiting for input.
+    Block,
+}
+
+/// `-s, --summary`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryArg {
+    /// One human line.
+    Text,
+    /// One JSON object.
+    Json,
+    /// Nothing.
+    None,
+}
+
+/// Parses `1024`, `64K`, `1M`, `2G` (powers of 1024) into bytes, at least 1.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let (digits, unit) = match text.trim().to_ascii_uppercase() {
+        t if t.ends_with('K') => (t[..t.len() - 1].to_string(), 1usize << 10),
+        t if t.ends_with('M') => (t[..t.len() - 1].to_string(), 1 << 20),
+        t if t.ends_with('G') => (t[..t.len() - 1].to_string(), 1 << 30),
+        t => (t, 1),
+    };
+    let value: usize = digits
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a size (e.g. 4096, 64K, 1M)"))?;
+    match value.checked_mul(unit) {
+        Some(0) => Err("the size must be at least 1 byte".to_string()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("\"{text}\" is too large")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64k"), Ok(65536));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("x").is_err());
+    }
+}

@@ -1,0 +1,286 @@
+//! From flags to a validated configuration.
+//!
+//! Everything that can be wrong with a call is found here, before any input
+//! is read: the pricing table, the model, the delimiter, the metadata. The
+//! terminal checks are made here, once.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::cli::{
+    Args, CountArg, FlushArg, FormatArg, SideArg, SummaryArg, TokenizerArg, UnknownModelArg,
+};
+use crate::error::usage;
+use crate::format::Format;
+use crate::input::{Framing, Source};
+use crate::meter::CountMode;
+use crate::output::FlushPolicy;
+use crate::pricing::{Model, PricingTable, Side};
+use crate::tokenize::{Encoding, TokenizerKind};
+
+/// What a call asks for.
+#[derive(Debug)]
+pub enum Mode {
+    /// Print the pricing table.
+    ListModels(PricingTable),
+    /// Meter the inputs.
+    Meter(Box<Config>),
+}
+
+/// A validated metering configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The inputs, in order; standard input when no FILE was given.
+    pub sources: Vec<Source>,
+    /// Whether the inputs were named on the command line.
+    pub named_inputs: bool,
+    /// The model priced.
+    pub model: Model,
+    /// False when the model is unknown and counted at no cost.
+    pub priced: bool,
+    /// The tokenizer to count with.
+    pub tokenizer: TokenizerKind,
+    /// Stream or per-chunk counting.
+    pub count: CountMode,
+    /// Which price is paid.
+    pub side: Side,
+    /// Output format.
+    pub format: Format,
+    /// Where chunks end.
+    pub framing: Framing,
+    /// Leave delimiters out of content and counts.
+    pub strip_delimiter: bool,
+    /// Longest chunk in bytes.
+    pub max_chunk: usize,
+    /// When stdout is flushed.
+    pub flush: FlushPolicy,
+    /// Which summary goes to stderr.
+    pub summary: SummaryArg,
+    /// Ledger file for JSON summaries.
+    pub summary_file: Option<PathBuf>,
+    /// Given session id.
+    pub session_id: Option<String>,
+    /// Given agent id.
+    pub agent_id: Option<String>,
+    /// `--meta` pairs, in order.
+    pub meta: Vec<(String, String)>,
+    /// A frozen clock, for tests.
+    pub fixed_clock: Option<DateTime<Utc>>,
+}
+
+impl Mode {
+    /// Validates `args`; errors are usage errors (exit 2) naming what is wrong.
+    pub fn from_args(args: Args) -> anyhow::Result<Mode> {
+        let table = load_table(args.pricing.as_deref())?;
+        if args.list_models {
+            return Ok(Mode::ListModels(table));
+        }
+        let (model, priced) = resolve_model(&table, args.model.as_deref(), args.unknown_model)?;
+        let tokenizer = match args.tokenizer {
+            TokenizerArg::Auto => model.tokenizer,
+            TokenizerArg::Heuristic => TokenizerKind::default(),
+            TokenizerArg::O200kBase => TokenizerKind::Exact(Encoding::O200kBase),
+            TokenizerArg::Cl100kBase => TokenizerKind::Exact(Encoding::Cl100kBase),
+            TokenizerArg::Chunk => TokenizerKind::Chunk,
+        };
+        let framing = if args.arrival {
+            Framing::Arrival
+        } else if args.null {
+            Framing::Delimiter(vec![0])
+        } else if let Some(text) = &args.delimiter {
+            Framing::Delimiter(
+                parse_delimiter(text).map_err(|err| usage(format!("--delimiter: {err}")))?,
+            )
+        } else {
+            Framing::Delimiter(vec![b'\n'])
+        };
+        if args.strip_delimiter && framing == Framing::Arrival {
+            return Err(usage("--strip-delimiter needs a delimiter, not --arrival"));
+        }
+        let flush = match args.flush {
+            FlushArg::Chunk => FlushPolicy::Chunk,
+            FlushArg::Block => FlushPolicy::Block,
+            FlushArg::Auto if std::io::stdout().is_terminal() => FlushPolicy::Chunk,
+            FlushArg::Auto => FlushPolicy::Block,
+        };
+        let meta = args
+            .meta
+            .iter()
+            .map(|pair| parse_meta(pair))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let fixed_clock = args
+            .fixed_clock
+            .as_deref()
+            .map(|text| {
+                DateTime::parse_from_rfc3339(text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|err| usage(format!("--fixed-clock {text}: {err}")))
+            })
+            .transpose()?;
+        let named_inputs = !args.files.is_empty();
+        let sources = if named_inputs {
+            args.files.iter().map(|f| Source::from_arg(f)).collect()
+        } else {
+            vec![Source::Stdin]
+        };
+        Ok(Mode::Meter(Box::new(Config {
+            sources,
+            named_inputs,
+            model,
+            priced,
+            tokenizer,
+            count: match args.count {
+                CountArg::Stream => CountMode::Stream,
+                CountArg::PerChunk => CountMode::PerChunk,
+            },
+            side: match args.side {
+                SideArg::Output => Side::Output,
+                SideArg::Input => Side::Input,
+            },
+            format: match args.format {
+                FormatArg::Raw => Format::Raw,
+                FormatArg::Json => Format::Json,
+                FormatArg::Sse => Format::Sse,
+            },
+            framing,
+            strip_delimiter: args.strip_delimiter,
+            max_chunk: args.max_chunk,
+            flush,
+            summary: args.summary,
+            summary_file: args.summary_file,
+            session_id: args.session_id,
+            agent_id: args.agent_id,
+            meta,
+            fixed_clock,
+        })))
+    }
+}
+
+/// The table from `--pricing`, `$TOKMETER_PRICING`, the user's config
+/// directory, or the built-in one, in that order.
+pub fn load_table(flag: Option<&Path>) -> anyhow::Result<PricingTable> {
+    let from_env = std::env::var_os("TOKMETER_PRICING").filter(|v| !v.is_empty());
+    let chosen = flag
+        .map(Path::to_path_buf)
+        .or_else(|| from_env.map(PathBuf::from))
+        .or_else(|| user_table().filter(|path| path.is_file()));
+    match chosen {
+        Some(path) => Ok(PricingTable::load(&path)?),
+        None => PricingTable::builtin().context("the built-in pricing table is invalid"),
+    }
+}
+
+/// `$XDG_CONFIG_HOME/tokmeter/pricing.toml`, or `~/.config/…`.
+fn user_table() -> Option<PathBuf> {
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(config_home.join("tokmeter").join("pricing.toml"))
+}
+
+/// The named (or default) model, and whether it is priced.
+fn resolve_model(
+    table: &PricingTable,
+    name: Option<&str>,
+    policy: UnknownModelArg,
+) -> anyhow::Result<(Model, bool)> {
+    let Some(name) = name.or(table.default_model.as_deref()) else {
+        return Err(usage(format!(
+            "no model given and {} has no default_model: use -m NAME",
+            table.origin
+        )));
+    };
+    if let Some(model) = table.lookup(name) {
+        return Ok((model.clone(), true));
+    }
+    match policy {
+        UnknownModelArg::Zero => Ok((Model::unpriced(name), false)),
+        UnknownModelArg::Error => {
+            let closest = table.closest(name, 3);
+            Err(usage(format!(
+                "unknown model \"{name}\" in {} (closest: {}); see --list-models, or use --unknown-model zero to count it at no cost",
+                table.origin,
+                closest.join(", ")
+            )))
+        }
+    }
+}
+
+/// Decodes `\n \t \r \0 \\ \xHH` in a delimiter; the result is not empty.
+pub fn parse_delimiter(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(byte) = bytes.next() {
+        if byte != b'\\' {
+            out.push(byte);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'0') => out.push(0),
+            Some(b'\\') => out.push(b'\\'),
+            Some(b'x') => {
+                let hex: Vec<u8> = bytes.by_ref().take(2).collect();
+                let value = std::str::from_utf8(&hex)
+                    .ok()
+                    .filter(|h| h.len() == 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("\\x needs two hex digits in \"{text}\""))?;
+                out.push(value);
+            }
+            Some(other) => {
+                return Err(format!("unknown escape \\{} in \"{text}\"", other as char));
+            }
+            None => return Err(format!("\"{text}\" ends with a lone backslash")),
+        }
+    }
+    if out.is_empty() {
+        return Err("the delimiter is empty".to_string());
+    }
+    Ok(out)
+}
+
+/// `KEY=VALUE` → (KEY, VALUE); KEY is non-empty and not a reserved field.
+fn parse_meta(pair: &str) -> anyhow::Result<(String, String)> {
+    let (key, value) = pair
+        .split_once('=')
+        .ok_or_else(|| usage(format!("--meta {pair}: expected KEY=VALUE")))?;
+    if key.is_empty() {
+        return Err(usage(format!("--meta {pair}: the key is empty")));
+    }
+    if ["chunk_id", "model", "input"].contains(&key) {
+        return Err(usage(format!("--meta {pair}: {key} is set by tokmeter")));
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_decode_escapes() {
+        assert_eq!(parse_delimiter("\\n\\n").unwrap(), b"\n\n");
+        assert_eq!(parse_delimiter("\\0").unwrap(), b"\0");
+        assert_eq!(parse_delimiter("a\\x41\\\\").unwrap(), b"aA\\");
+        assert_eq!(parse_delimiter("→").unwrap(), "→".as_bytes());
+        assert!(parse_delimiter("").is_err());
+        assert!(parse_delimiter("\\q").is_err());
+        assert!(parse_delimiter("\\x4").is_err());
+        assert!(parse_delimiter("a\\").is_err());
+    }
+
+    #[test]
+    fn meta_pairs_parse() {
+        assert_eq!(parse_meta("k=v=w").unwrap(), ("k".into(), "v=w".into()));
+        assert!(parse_meta("novalue").is_err());
+        assert!(parse_meta("=v").is_err());
+        assert!(parse_meta("model=x").is_err());
+    }
+}

@@ -1,0 +1,348 @@
+//! Framing: cutting a byte stream into chunks.
+//!
+//! The splitter owns one buffer and hands out chunks as slices of it. Every
+//! byte read is in exactly one chunk, in order, so the chunks concatenated
+//! (delimiters included) are the input. Memory stays bounded by the largest
+//! chunk plus one read, whatever the input.
+
+use std::io::{self, Read};
+
+/// Bytes asked of the reader per read.
+const READ_SIZE: usize = 128 * 1024;
+
+/// Where chunks end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// After each occurrence of this (non-empty) byte string.
+    Delimiter(Vec<u8>),
+    /// Wherever one read ended, never inside a UTF-8 character.
+    Arrival,
+}
+
+/// One chunk of input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    /// The chunk's bytes, delimiter included unless stripped.
+    pub content: &'a [u8],
+    /// The delimiter that ended the chunk when it was stripped from content.
+    pub stripped: &'a [u8],
+    /// Whether the chunk was cut at the size limit rather than at its end.
+    pub split: bool,
+}
+
+/// Cuts a reader's bytes into chunks.
+pub struct Splitter<R> {
+    reader: R,
+    framing: Framing,
+    strip_delimiter: bool,
+    max_chunk: usize,
+    buffer: Vec<u8>,
+    /// Start of the bytes not yet handed out.
+    start: usize,
+    /// End of the bytes read.
+    end: usize,
+    /// No delimiter starts in `start..scan`.
+    scan: usize,
+    eof: bool,
+}
+
+impl<R: Read> Splitter<R> {
+    /// A splitter over `reader`. `max_chunk` (at least 1) bounds a chunk's
+    /// content; longer records are cut at a character boundary.
+    pub fn new(reader: R, framing: Framing, strip_delimiter: bool, max_chunk: usize) -> Self {
+        Splitter {
+            reader,
+            framing,
+            strip_delimiter,
+            max_chunk: max_chunk.max(1),
+            buffer: Vec::new(),
+            start: 0,
+            end: 0,
+            scan: 0,
+            eof: false,
+        }
+    }
+
+    /// Whether the reader has reported the end of input.
+    pub fn at_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// The next complete chunk among the bytes already read, or `None` when
+    /// more must be read first (or, after end of input, when all is out).
+    pub fn next_chunk(&mut self) -> Option<Chunk<'_>> {
+        if self.start == self.end {
+            return None;
+        }
+        let (cut, delimiter_len, split) = match &self.framing {
+            Framing::Delimiter(delimiter) => self.find_delimited(delimiter.len())?,
+            Framing::Arrival => self.find_arrival()?,
+        };
+        let chunk_start = self.start;
+        self.start = cut;
+        self.scan = self.scan.max(cut);
+        let whole = &self.buffer[chunk_start..cut];
+        let (content, stripped) = if self.strip_delimiter {
+            whole.split_at(whole.len() - delimiter_len)
+        } else {
+            (whole, &whole[whole.len()..])
+        };
+        Some(Chunk {
+            content,
+            stripped,
+            split,
+        })
+    }
+
+    /// Reads once more from the reader, blocking until bytes or end of input
+    /// arrive. Call it only when `next_chunk` returned `None` and not at EOF.
+    /// Returns the number of bytes read (0 at end of input).
+    pub fn fill(&mut self) -> io::Result<usize> {
+        if self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.scan -= self.start;
+            self.start = 0;
+        }
+        if self.buffer.len() < self.end + READ_SIZE {
+            self.buffer.resize(self.end + READ_SIZE, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buffer[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(0);
+                }
+                Ok(read) => {
+                    self.end += read;
+                    return Ok(read);
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// (end of chunk, delimiter length in it, split?) for delimiter framing.
+    fn find_delimited(&mut self, delimiter_len: usize) -> Option<(usize, usize, bool)> {
+        let Framing::Delimiter(delimiter) = &self.framing else {
+            return None;
+        };
+        let haystack = &self.buffer[self.scan..self.end];
+        let found = if delimiter_len == 1 {
+            memchr::memchr(delimiter[0], haystack)
+        } else {
+            memchr::memmem::find(haystack, delimiter)
+        };
+        if let Some(at) = found {
+            let cut = self.scan + at + delimiter_len;
+            if cut - self.start - delimiter_len <= self.max_chunk {
+                return Some((cut, delimiter_len, false));
+            }
+        } else {
+            // A delimiter may start in the last delimiter_len − 1 bytes.
+            self.scan = self.end.saturating_sub(delimiter_len - 1).max(self.start);
+        }
+        let pending = self.end - self.start;
+        if pending > self.max_chunk
+            && (found.is_some() || self.eof || pending >= self.max_chunk + delimiter_len)
+        {
+            let cut = char_boundary_before(&self.buffer[self.start..self.end], self.max_chunk);
+            return Some((self.start + cut, 0, true));
+        }
+        if self.eof {
+            return Some((self.end, 0, false));
+        }
+        None
+    }
+
+    /// (end of chunk, 0, split?) for arrival framing.
+    fn find_arrival(&mut self) -> Option<(usize, usize, bool)> {
+        let pending = &self.buffer[self.start..self.end];
+        if pending.len() > self.max_chunk {
+            return Some((
+                self.start + char_boundary_before(pending, self.max_chunk),
+                0,
+                true,
+            ));
+        }
+        let held = if self.eof {
+            0
+        } else {
+            incomplete_tail(pending)
+        };
+        if held == pending.len() {
+            return None;
+        }
+        Some((self.end - held, 0, false))
+    }
+}
+
+/// The largest cut ≤ `limit` in `bytes` that does not fall inside a UTF-8
+/// character; `limit` itself when there is none within three bytes.
+fn char_boundary_before(bytes: &[u8], limit: usize) -> usize {
+    (limit.saturating_sub(3)..=limit)
+        .rev()
+        .find(|&cut| cut > 0 && !is_continuation(bytes[cut]))
+        .unwrap_or(limit)
+}
+
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
+}
+
+/// How many bytes at the end of `bytes` start a UTF-8 character that is not
+/// complete yet (0 to 3).
+pub fn incomplete_tail(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if is_continuation(byte) {
+            continue;
+        }
+        let width = match byte {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return 0,
+        };
+        return if width > back { back } else { 0 };
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `step` bytes per read.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let take = self.step.min(self.data.len()).min(out.len());
+            out[..take].copy_from_slice(&self.data[..take]);
+            self.data = &self.data[take..];
+            Ok(take)
+        }
+    }
+
+    fn split(data: &[u8], step: usize, framing: Framing, strip: bool, max: usize) -> Vec<Vec<u8>> {
+        let mut splitter = Splitter::new(Trickle { data, step }, framing, strip, max);
+        let mut chunks = Vec::new();
+        loop {
+            while let Some(chunk) = splitter.next_chunk() {
+                chunks.push(chunk.content.to_vec());
+            }
+            if splitter.at_eof() {
+                return chunks;
+            }
+            splitter.fill().unwrap();
+        }
+    }
+
+    fn lines() -> Framing {
+        Framing::Delimiter(b"\n".to_vec())
+    }
+
+    #[test]
+    fn lines_keep_their_newline() {
+        let chunks = split(b"a\nbb\r\nccc", 64, lines(), false, 1 << 20);
+        assert_eq!(
+            chunks,
+            vec![b"a\n".to_vec(), b"bb\r\n".to_vec(), b"ccc".to_vec()]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_chunks() {
+        assert!(split(b"", 7, lines(), false, 16).is_empty());
+        assert!(split(b"", 7, Framing::Arrival, false, 16).is_empty());
+    }
+
+    #[test]
+    fn strip_leaves_delimiter_out() {
+        let chunks = split(b"a::b::c", 1, Framing::Delimiter(b"::".to_vec()), true, 99);
+        assert_eq!(chunks, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    }
+
+    #[test]
+    fn every_read_size_gives_the_same_chunks() {
+        let data = "one\ntwo, three\n\nfour 日本 five\nsix".as_bytes();
+        let whole = split(data, data.len(), lines(), false, 1 << 20);
+        for step in 1..data.len() {
+            assert_eq!(
+                split(data, step, lines(), false, 1 << 20),
+                whole,
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn multibyte_delimiter_at_every_boundary() {
+        let data = b"ab<|>cd<|><|>e<|";
+        for step in 1..=data.len() {
+            let chunks = split(data, step, Framing::Delimiter(b"<|>".to_vec()), false, 99);
+            assert_eq!(
+                chunks,
+                vec![
+                    b"ab<|>".to_vec(),
+                    b"cd<|>".to_vec(),
+                    b"<|>".to_vec(),
+                    b"e<|".to_vec()
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn long_records_split_at_character_boundaries() {
+        let data = "é".repeat(10); // 20 bytes
+        for step in 1..=20 {
+            let chunks = split(data.as_bytes(), step, lines(), false, 5);
+            assert!(chunks.iter().all(|c| std::str::from_utf8(c).is_ok()));
+            assert!(chunks.iter().all(|c| c.len() <= 5));
+            assert_eq!(chunks.concat(), data.as_bytes());
+        }
+    }
+
+    #[test]
+    fn delimiter_just_past_the_limit_is_not_lost() {
+        let chunks = split(b"abcde\nf", 3, lines(), false, 5);
+        assert_eq!(chunks.concat(), b"abcde\nf");
+        assert!(chunks.iter().all(|c| c.len() <= 6));
+    }
+
+    #[test]
+    fn arrival_holds_back_incomplete_characters() {
+        let data = "aé日😀b".as_bytes();
+        for step in 1..=data.len() {
+            let chunks = split(data, step, Framing::Arrival, false, 99);
+            assert!(
+                chunks.iter().all(|c| std::str::from_utf8(c).is_ok()),
+                "step {step}"
+            );
+            assert_eq!(chunks.concat(), data);
+        }
+    }
+
+    #[test]
+    fn arrival_passes_invalid_bytes() {
+        let data = b"\xff\xfe\x80abc\xe3";
+        let chunks = split(data, 2, Framing::Arrival, false, 99);
+        assert_eq!(chunks.concat(), data.to_vec());
+    }
+
+    #[test]
+    fn incomplete_tail_lengths() {
+        assert_eq!(incomplete_tail(b"abc"), 0);
+        assert_eq!(incomplete_tail(b"a\xe6"), 1);
+        assert_eq!(incomplete_tail(b"a\xe6\x97"), 2);
+        assert_eq!(incomplete_tail("a日".as_bytes()), 0);
+        assert_eq!(incomplete_tail(b"\xf0\x9f\x98"), 3);
+        assert_eq!(incomplete_tail(b"\x80\x80\x80"), 0);
+    }
+}

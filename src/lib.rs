@@ -1,0 +1,53 @@
+//! tokmeter: meter a text stream in LLM tokens and money while passing it
+//! through untouched.
+//!
+//! The engine is usable without the CLI. Data flows one way: a [`Splitter`]
+//! cuts input into chunks, a [`Meter`] counts each chunk's tokens with a
+//! [`Tokenizer`] over the whole stream and prices them exactly from a
+//! [`PricingTable`], a [`format::Formatter`] writes each chunk, and the
+//! totals become a [`Summary`].
+//!
+//! ```
+//! use tokmeter::{CountMode, Meter, PricingTable, Side, Tokenizer};
+//!
+//! let table = PricingTable::builtin().unwrap();
+//! let model = table.lookup("gpt-4o").unwrap();
+//! let tokenizer = tokmeter::tokenize::Heuristic::default();
+//! let mut meter = Meter::new(&tokenizer, CountMode::Stream, model.price(Side::Output));
+//! let tokens: Vec<u64> = ["hello", " ", "world"]
+//!     .iter()
+//!     .map(|piece| meter.measure(piece.as_bytes()).tokens)
+//!     .collect();
+//! assert_eq!(tokens, [1, 1, 1]);
+//! ```
+//!
+//! Money is exact:
+//!
+//! ```
+//! use tokmeter::money::Price;
+//!
+//! let price = Price::parse("0.15").unwrap(); // USD per 1M tokens
+//! assert_eq!(price.cost(3).to_string(), "0.00000045");
+//! ```
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod format;
+pub mod input;
+pub mod meter;
+pub mod money;
+pub mod output;
+pub mod pricing;
+pub mod run;
+pub mod session;
+pub mod summary;
+pub mod tokenize;
+
+pub use input::{Chunk, Framing, Splitter};
+pub use meter::{CountMode, Measure, Meter, Totals};
+pub use money::{Money, Price};
+pub use pricing::{Model, PricingTable, Side};
+pub use summary::Summary;
+pub use tokenize::{Counter, Tokenizer};

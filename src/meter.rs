@@ -1,0 +1,167 @@
+//! Stream accounting: each chunk's tokens and cost, and the running totals.
+//!
+//! In stream mode a chunk's tokens are what the stream's count gained with
+//! it, never negative: the sum over chunks is the running maximum of the
+//! stream's count, which equals the whole text's count unless the very last
+//! piece lowered it. Costs are exact, so the total is the sum of the chunks.
+
+use crate::money::{Money, Price};
+use crate::tokenize::{Counter, Tokenizer};
+
+/// How chunks are counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CountMode {
+    /// Over the stream: a chunk's tokens are what it added to the whole.
+    #[default]
+    Stream,
+    /// Each chunk on its own, at least 1 for a non-empty chunk (the origin's
+    /// semantics; over-counts when words are cut across chunks).
+    PerChunk,
+}
+
+/// Running totals of a session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Chunks counted.
+    pub chunks: u64,
+    /// Bytes of content counted.
+    pub bytes: u64,
+    /// Tokens counted.
+    pub tokens: u64,
+    /// Their cost.
+    pub cost: Money,
+    /// Chunks holding invalid UTF-8.
+    pub invalid_utf8_chunks: u64,
+    /// Chunks that were cut at the size limit.
+    pub split_chunks: u64,
+}
+
+impl Totals {
+    /// The field-by-field sum of two totals.
+    #[must_use]
+    pub fn plus(&self, other: &Totals) -> Totals {
+        Totals {
+            chunks: self.chunks + other.chunks,
+            bytes: self.bytes + other.bytes,
+            tokens: self.tokens + other.tokens,
+            cost: self.cost.saturating_add(other.cost),
+            invalid_utf8_chunks: self.invalid_utf8_chunks + other.invalid_utf8_chunks,
+            split_chunks: self.split_chunks + other.split_chunks,
+        }
+    }
+}
+
+/// The measure of one chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Measure {
+    /// Tokens the chunk is charged.
+    pub tokens: u64,
+    /// What they cost.
+    pub cost: Money,
+}
+
+/// Counts and prices the chunks of one stream.
+pub struct Meter {
+    counter: Box<dyn Counter>,
+    mode: CountMode,
+    price: Price,
+    /// Tokens charged so far: the running maximum of the stream's count.
+    charged: u64,
+    totals: Totals,
+}
+
+impl Meter {
+    /// A meter counting with `tokenizer` and charging `price` per token.
+    pub fn new(tokenizer: &dyn Tokenizer, mode: CountMode, price: Price) -> Meter {
+        Meter {
+            counter: tokenizer.counter(),
+            mode,
+            price,
+            charged: 0,
+            totals: Totals::default(),
+        }
+    }
+
+    /// Counts the next chunk's content and prices it, without adding it to
+    /// the totals: call [`Meter::record`] once it is written.
+    pub fn measure(&mut self, content: &[u8]) -> Measure {
+        let tokens = match self.mode {
+            CountMode::Stream => {
+                let count = self.counter.push(content);
+                let gained = count.saturating_sub(self.charged);
+                self.charged += gained;
+                gained
+            }
+            CountMode::PerChunk => {
+                self.counter.reset();
+                let count = self.counter.push(content);
+                if content.is_empty() { 0 } else { count.max(1) }
+            }
+        };
+        Measure {
+            tokens,
+            cost: self.price.cost(tokens),
+        }
+    }
+
+    /// Adds a measured chunk to the totals.
+    pub fn record(&mut self, measure: Measure, bytes: usize, valid_utf8: bool, split: bool) {
+        let totals = &mut self.totals;
+        totals.chunks += 1;
+        totals.bytes += bytes as u64;
+        totals.tokens += measure.tokens;
+        totals.cost = totals.cost.saturating_add(measure.cost);
+        totals.invalid_utf8_chunks += u64::from(!valid_utf8);
+        totals.split_chunks += u64::from(split);
+    }
+
+    /// The totals of the chunks recorded so far.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::Heuristic;
+
+    fn run(mode: CountMode, pieces: &[&str]) -> Vec<u64> {
+        let mut meter = Meter::new(&Heuristic::default(), mode, Price::from_millionths(1));
+        pieces
+            .iter()
+            .map(|piece| meter.measure(piece.as_bytes()).tokens)
+            .collect()
+    }
+
+    #[test]
+    fn stream_mode_charges_what_the_stream_gained() {
+        assert_eq!(
+            run(CountMode::Stream, &["hello", " ", "world"]),
+            vec![1, 1, 1]
+        );
+        assert_eq!(run(CountMode::Stream, &["hel", "lo"]), vec![1, 0]);
+    }
+
+    #[test]
+    fn per_chunk_mode_counts_each_alone() {
+        assert_eq!(run(CountMode::PerChunk, &["hel", "lo", ""]), vec![1, 1, 0]);
+        assert_eq!(run(CountMode::PerChunk, &["hello world!"]), vec![3]);
+    }
+
+    #[test]
+    fn record_adds_to_totals() {
+        let mut meter = Meter::new(
+            &Heuristic::default(),
+            CountMode::Stream,
+            Price::from_millionths(150_000),
+        );
+        for piece in ["abcd", "efgh", "\u{fffd}"] {
+            let measure = meter.measure(piece.as_bytes());
+            meter.record(measure, piece.len(), true, false);
+        }
+        let totals = meter.totals();
+        assert_eq!((totals.chunks, totals.bytes, totals.tokens), (3, 11, 3));
+        assert_eq!(totals.cost.to_string(), "0.00000045");
+    }
+}

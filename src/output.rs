@@ -1,0 +1,155 @@
+//! The stdout writer: block buffering with a flush policy, and an exact
+//! account of what was delivered.
+//!
+//! Formatted chunks are collected in one buffer and written with plain
+//! `write` calls. After every chunk the writer notes the totals so far at the
+//! buffer's end, so when the reader goes away mid-buffer the totals of the
+//! chunks that were written whole are known: the summary counts only those.
+
+use std::io::{self, Write};
+
+use crate::meter::Totals;
+
+/// Buffered output is written once it reaches this size.
+pub const BUFFER_SIZE: usize = 64 * 1024;
+
+/// When output is flushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushPolicy {
+    /// After every chunk (for a terminal, or `--flush chunk`).
+    Chunk,
+    /// When the buffer is full, and always before waiting for more input.
+    Block,
+}
+
+/// Buffered output with delivery accounting.
+pub struct Output<W> {
+    writer: W,
+    policy: FlushPolicy,
+    buffer: Vec<u8>,
+    /// (end of a chunk in `buffer`, totals after that chunk).
+    marks: Vec<(usize, Totals)>,
+    delivered: Totals,
+}
+
+impl<W: Write> Output<W> {
+    /// Output to `writer` under `policy`.
+    pub fn new(writer: W, policy: FlushPolicy) -> Output<W> {
+        Output {
+            writer,
+            policy,
+            buffer: Vec::with_capacity(BUFFER_SIZE * 2),
+            marks: Vec::new(),
+            delivered: Totals::default(),
+        }
+    }
+
+    /// Where the formatter writes the next chunk.
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buffer
+    }
+
+    /// Marks the end of a chunk in the buffer, with the totals including it,
+    /// and writes out as the policy says.
+    pub fn end_chunk(&mut self, totals: &Totals) -> io::Result<()> {
+        self.marks.push((self.buffer.len(), *totals));
+        if self.policy == FlushPolicy::Chunk || self.buffer.len() >= BUFFER_SIZE {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes out everything buffered. On error, what was written whole is
+    /// still accounted as delivered and the buffer is dropped.
+    pub fn flush(&mut self) -> io::Result<()> {
+        let mut written = 0;
+        let result = loop {
+            if written == self.buffer.len() {
+                break self.writer.flush();
+            }
+            match self.writer.write(&self.buffer[written..]) {
+                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => written += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+            }
+        };
+        if let Some(&(_, totals)) = self.marks.iter().rev().find(|(end, _)| *end <= written) {
+            self.delivered = totals;
+        }
+        self.marks.clear();
+        self.buffer.clear();
+        result
+    }
+
+    /// The totals of the chunks written out whole so far.
+    pub fn delivered(&self) -> &Totals {
+        &self.delivered
+    }
+
+    /// Whether anything is waiting in the buffer.
+    pub fn has_pending(&self) -> bool {
+        !self.buffer.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accepts `room` bytes, then fails as a closed pipe does.
+    struct Closing {
+        room: usize,
+        got: Vec<u8>,
+    }
+
+    impl Write for Closing {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+            }
+            let take = data.len().min(self.room);
+            self.got.extend_from_slice(&data[..take]);
+            self.room -= take;
+            Ok(take)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn totals(chunks: u64) -> Totals {
+        Totals {
+            chunks,
+            ..Totals::default()
+        }
+    }
+
+    #[test]
+    fn counts_only_whole_chunks_delivered() {
+        let mut output = Output::new(
+            Closing {
+                room: 7,
+                got: Vec::new(),
+            },
+            FlushPolicy::Block,
+        );
+        for (i, chunk) in ["abc", "def", "ghi"].iter().enumerate() {
+            output.buffer().extend_from_slice(chunk.as_bytes());
+            output.end_chunk(&totals(i as u64 + 1)).unwrap();
+        }
+        let err = output.flush().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(output.delivered().chunks, 2);
+    }
+
+    #[test]
+    fn chunk_policy_writes_each_chunk() {
+        let mut output = Output::new(Vec::new(), FlushPolicy::Chunk);
+        output.buffer().extend_from_slice(b"x");
+        output.end_chunk(&totals(1)).unwrap();
+        assert!(!output.has_pending());
+        assert_eq!(output.delivered().chunks, 1);
+    }
+}

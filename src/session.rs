@@ -1,0 +1,143 @@
+//! The filter loop of one session: read, split, meter, format, write.
+//!
+//! Data flows one way. Everything pending is flushed before each read that
+//! may block, so a slow producer's chunks appear at once; a chunk is written
+//! whole or not at all, and the totals cover only chunks delivered whole.
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::format::{Formatter, Record};
+use crate::input::{Framing, Splitter};
+use crate::meter::{CountMode, Meter, Totals};
+use crate::money::Price;
+use crate::output::Output;
+use crate::tokenize::Tokenizer;
+
+/// How one session reads and counts.
+pub struct Settings<'a> {
+    /// Where chunks end.
+    pub framing: Framing,
+    /// Leave delimiters out of content and counts.
+    pub strip_delimiter: bool,
+    /// Longest chunk in bytes.
+    pub max_chunk: usize,
+    /// The tokenizer.
+    pub tokenizer: &'a dyn Tokenizer,
+    /// Stream or per-chunk counting.
+    pub count: CountMode,
+    /// The price each token pays.
+    pub price: Price,
+}
+
+/// Why a session ended.
+#[derive(Debug)]
+pub enum Stop {
+    /// All input was read and written.
+    EndOfInput,
+    /// The reader of the output went away.
+    OutputClosed,
+    /// Reading the input failed.
+    ReadFailed(io::Error),
+    /// Writing the output failed (other than a closed pipe).
+    WriteFailed(io::Error),
+}
+
+impl Stop {
+    /// The summary's `error` text, `None` for a clean end.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Stop::EndOfInput => None,
+            Stop::OutputClosed => Some("output closed".to_string()),
+            Stop::ReadFailed(err) => Some(format!("read error: {err}")),
+            Stop::WriteFailed(err) => Some(format!("write error: {err}")),
+        }
+    }
+}
+
+/// How a session ended.
+#[derive(Debug)]
+pub struct Ending {
+    /// Totals of the chunks delivered whole.
+    pub totals: Totals,
+    /// When the first chunk was complete, after the session's start.
+    pub first_chunk: Option<Duration>,
+    /// Why it ended.
+    pub stop: Stop,
+}
+
+/// Meters `reader` into `output` until end of input or an error.
+pub fn meter_stream<R: Read, W: Write>(
+    reader: R,
+    output: &mut Output<W>,
+    formatter: &mut dyn Formatter,
+    clock: &mut Clock,
+    settings: &Settings<'_>,
+) -> Ending {
+    let mut splitter = Splitter::new(
+        reader,
+        settings.framing.clone(),
+        settings.strip_delimiter,
+        settings.max_chunk,
+    );
+    let mut meter = Meter::new(settings.tokenizer, settings.count, settings.price);
+    let needs_timestamp = formatter.needs_timestamp();
+    let mut timestamp = Vec::with_capacity(32);
+    let mut first_chunk = None;
+    let stop = 'session: loop {
+        while let Some(chunk) = splitter.next_chunk() {
+            if first_chunk.is_none() {
+                first_chunk = Some(clock.elapsed());
+            }
+            let valid_utf8 = std::str::from_utf8(chunk.content).is_ok();
+            let measure = meter.measure(chunk.content);
+            if needs_timestamp {
+                timestamp.clear();
+                let now = clock.now();
+                clock.write_rfc3339(now, &mut timestamp);
+            }
+            let record = Record {
+                content: chunk.content,
+                valid_utf8,
+                tokens: measure.tokens,
+                cost: measure.cost,
+                timestamp: &timestamp,
+                chunk_id: meter.totals().chunks,
+            };
+            formatter.chunk(output.buffer(), &record);
+            meter.record(measure, chunk.content.len(), valid_utf8, chunk.split);
+            if let Err(err) = output.end_chunk(meter.totals()) {
+                break 'session write_stop(err);
+            }
+        }
+        if splitter.at_eof() {
+            break Stop::EndOfInput;
+        }
+        if output.has_pending()
+            && let Err(err) = output.flush()
+        {
+            break write_stop(err);
+        }
+        if let Err(err) = splitter.fill() {
+            break Stop::ReadFailed(err);
+        }
+    };
+    let stop = match (stop, output.flush()) {
+        (Stop::EndOfInput | Stop::ReadFailed(_), Err(err)) => write_stop(err),
+        (stop, _) => stop,
+    };
+    Ending {
+        totals: *output.delivered(),
+        first_chunk,
+        stop,
+    }
+}
+
+fn write_stop(err: io::Error) -> Stop {
+    if crate::error::is_broken_pipe(&err) {
+        Stop::OutputClosed
+    } else {
+        Stop::WriteFailed(err)
+    }
+}

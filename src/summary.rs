@@ -1,0 +1,152 @@
+//! The session summary: totals and timing, as one JSON object or one line
+//! of text.
+//!
+//! Summaries are data: they serialize and deserialize with the same fields,
+//! so they can be appended to a ledger file and summed later.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::money::Money;
+
+/// What a session did.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Unique per session (or as given with `--session-id`).
+    pub session_id: String,
+    /// The model priced, as named in the pricing table (or as given, if
+    /// unknown and not priced).
+    pub model: String,
+    /// As given with `--agent-id`.
+    pub agent_id: Option<String>,
+    /// The input file, when reading named files; absent for stdin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// How many sessions a total covers; absent for a single session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u64>,
+    /// RFC 3339 UTC, microseconds.
+    pub start_time: String,
+    /// RFC 3339 UTC, microseconds.
+    pub end_time: String,
+    /// Milliseconds from start to end.
+    pub duration_ms: f64,
+    /// Milliseconds from start until the first chunk was complete; null with
+    /// no chunks.
+    pub time_to_first_chunk_ms: Option<f64>,
+    /// Chunks metered.
+    pub chunk_count: u64,
+    /// Bytes of chunk content metered.
+    pub bytes: u64,
+    /// Tokens: the sum of the chunks' tokens.
+    pub total_tokens: u64,
+    /// `output` or `input`: which price was paid.
+    pub side: String,
+    /// The sum of the chunks' costs, an exact decimal string.
+    pub total_cost: String,
+    /// Always `USD`.
+    pub currency: String,
+    /// False when the model was unknown and counted at no cost.
+    pub priced: bool,
+    /// total_tokens / duration; null when the duration is zero.
+    pub tokens_per_second: Option<f64>,
+    /// The tokenizer's name.
+    pub tokenizer: String,
+    /// Whether the counts are exact (not estimates).
+    pub exact: bool,
+    /// `stream` or `per-chunk`.
+    pub count: String,
+    /// Chunks that held invalid UTF-8.
+    pub invalid_utf8_chunks: u64,
+    /// Chunks cut at `--max-chunk`.
+    pub split_chunks: u64,
+    /// Null on success, else what stopped the stream.
+    pub error: Option<String>,
+    /// From `--meta KEY=VALUE`.
+    pub metadata: Map<String, Value>,
+}
+
+impl Summary {
+    /// The summary as one line of JSON (no newline).
+    pub fn to_json(&self) -> String {
+        // A struct of strings, numbers and maps always serializes.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// The summary as one human line (no newline).
+    pub fn to_text(&self) -> String {
+        let cost = self
+            .total_cost
+            .parse::<MoneyText>()
+            .map_or_else(|_| self.total_cost.clone(), |m| m.0);
+        let what = match (&self.input, self.sessions) {
+            (_, Some(n)) => format!("total of {n} inputs: "),
+            (Some(input), None) => format!("{input}: "),
+            (None, None) => String::new(),
+        };
+        let kind = if self.exact { "exact" } else { "estimated" };
+        let mut line = format!(
+            "tokmeter: {what}{} tokens ({kind}, {}) · ${cost} ({} {}) · {} chunks · {} bytes · {:.3} s",
+            group(self.total_tokens),
+            self.tokenizer,
+            self.model,
+            self.side,
+            group(self.chunk_count),
+            group(self.bytes),
+            self.duration_ms / 1000.0,
+        );
+        if let Some(rate) = self.tokens_per_second {
+            line.push_str(&format!(" · {} tokens/s", group(rate.round() as u64)));
+        }
+        if !self.priced {
+            line.push_str(" · unknown model, not priced");
+        }
+        if self.invalid_utf8_chunks > 0 {
+            line.push_str(&format!(
+                " · {} chunks with invalid UTF-8",
+                group(self.invalid_utf8_chunks)
+            ));
+        }
+        if let Some(error) = &self.error {
+            line.push_str(&format!(" · {error}"));
+        }
+        line
+    }
+}
+
+/// A cost printed with at least two decimals for people.
+struct MoneyText(String);
+
+impl std::str::FromStr for MoneyText {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<MoneyText, String> {
+        Money::parse(text).map(|m| MoneyText(m.to_string_min_decimals(2)))
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1000), "1,000");
+        assert_eq!(group(1234567), "1,234,567");
+    }
+}

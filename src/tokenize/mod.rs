@@ -1,0 +1,108 @@
+//! Tokenizers: how many tokens a stream of text holds.
+//!
+//! Every tokenizer counts over the STREAM: a [`Counter`] is fed the stream's
+//! text piece by piece and answers, after each piece, the token count of all
+//! the text fed so far. The meter turns those running counts into per-chunk
+//! figures, so a tokenizer never decides how counts are split across chunks.
+
+mod chunk;
+mod heuristic;
+
+pub use chunk::ChunkTokenizer;
+pub use heuristic::{Heuristic, HeuristicRule};
+
+/// A way of counting tokens, chosen once per session.
+///
+/// Implementations are cheap to construct; anything expensive (a vocabulary)
+/// is loaded lazily, the first time a counter is made.
+pub trait Tokenizer: Send + Sync {
+    /// The name shown in summaries, e.g. `heuristic` or `o200k_base`.
+    fn name(&self) -> &'static str;
+
+    /// Whether counts are the model's exact token counts (as opposed to an
+    /// estimate).
+    fn is_exact(&self) -> bool;
+
+    /// A fresh counter for one stream.
+    fn counter(&self) -> Box<dyn Counter>;
+
+    /// The token count of `text` on its own, as if it were a whole stream.
+    fn count(&self, text: &[u8]) -> u64 {
+        let mut counter = self.counter();
+        counter.push(text)
+    }
+}
+
+/// Running token count of one stream.
+pub trait Counter: Send {
+    /// Appends `text` to the stream and returns the token count of the whole
+    /// stream so far, as if the stream ended here.
+    ///
+    /// `text` is a piece of the stream as it arrived: it may be empty, end in
+    /// the middle of a word, or (in rare inputs) hold invalid UTF-8, which
+    /// exact tokenizers count as U+FFFD. The count may drop after a push
+    /// where completing a word merges tokens; the meter absorbs such drops.
+    fn push(&mut self, text: &[u8]) -> u64;
+
+    /// Marks the end of one unit that is counted on its own (one chunk under
+    /// `--count per-chunk`, one message of a transcript) and starts counting
+    /// afresh, at zero.
+    fn reset(&mut self);
+}
+
+/// An exact byte-pair encoding whose vocabulary is inside the binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// GPT-4o, GPT-4.1, GPT-5 and the o-series.
+    O200kBase,
+    /// GPT-4 and GPT-3.5.
+    Cl100kBase,
+}
+
+impl Encoding {
+    /// `o200k_base` or `cl100k_base`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::O200kBase => "o200k_base",
+            Encoding::Cl100kBase => "cl100k_base",
+        }
+    }
+}
+
+/// Which tokenizer to build.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TokenizerKind {
+    /// The byte- or character-ratio estimate.
+    Heuristic(HeuristicRule),
+    /// One token per chunk.
+    Chunk,
+    /// An exact encoding.
+    Exact(Encoding),
+}
+
+impl Default for TokenizerKind {
+    fn default() -> TokenizerKind {
+        TokenizerKind::Heuristic(HeuristicRule::BytesPerToken(Heuristic::DEFAULT_RATIO))
+    }
+}
+
+impl TokenizerKind {
+    /// The name of the tokenizer this kind builds.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenizerKind::Heuristic(_) => "heuristic",
+            TokenizerKind::Chunk => "chunk",
+            TokenizerKind::Exact(encoding) => encoding.name(),
+        }
+    }
+
+    /// The tokenizer of this kind. Cheap: exact vocabularies load on first
+    /// use, not here.
+    pub fn build(self) -> Box<dyn Tokenizer> {
+        match self {
+            TokenizerKind::Heuristic(rule) => Box::new(Heuristic::new(rule)),
+            TokenizerKind::Chunk => Box::new(ChunkTokenizer),
+            TokenizerKind::Exact(_) => Box::new(Heuristic::default()),
+        }
+    }
+}
