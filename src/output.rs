@@ -87,6 +87,11 @@ impl<W: Write> Output<W> {
         &self.delivered
     }
 
+    /// The writer, after a final [`Output::flush`].
+    pub fn into_inner(self) -> W {
+        self.writer
+    }
+
     /// Whether anything is waiting in the buffer.
     pub fn has_pending(&self) -> bool {
         !self.buffer.is_empty()

@@ -1,1 +1,11 @@
-//! Integration tests: the real binary on real bytes.
+//! Integration tests: the real binary on real bytes, one test binary with a
+//! module per concern.
+
+mod util;
+
+mod cli;
+mod counting;
+mod formats;
+mod pipe;
+mod pricing;
+mod transparency;

@@ -1,0 +1,83 @@
+//! The command line: one-line errors with the right exit codes, help, and a
+//! man page that documents every visible flag.
+
+use clap::CommandFactory;
+
+use crate::util::{assert_one_error_line, run};
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["-f", "xml"], "xml"),
+        (&["--max-chunk", "0"], "--max-chunk"),
+        (&["-d", "\\q"], "--delimiter"),
+        (&["-d", ""], "--delimiter"),
+        (&["--meta", "novalue"], "--meta"),
+        (&["--arrival", "--strip-delimiter"], "--strip-delimiter"),
+        (&["-z", "--arrival"], "--arrival"),
+    ];
+    for (args, needle) in cases {
+        let output = run(args, b"hello\n");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?} wrote output");
+        assert_one_error_line(&output, needle);
+    }
+}
+
+#[test]
+fn reading_a_directory_is_a_runtime_error() {
+    let output = run(&["-s", "none", "/"], b"");
+    assert_eq!(output.status.code(), Some(1));
+    assert_one_error_line(&output, "/");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let help = run(&["--help"], b"");
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8(help.stdout).unwrap();
+    assert!(text.contains("--tokenizer") && text.contains("COMMAND | tokmeter"));
+    let version = run(&["--version"], b"");
+    assert_eq!(version.status.code(), Some(0));
+    assert!(
+        String::from_utf8(version.stdout)
+            .unwrap()
+            .starts_with("tokmeter ")
+    );
+}
+
+#[test]
+fn man_page_documents_every_visible_flag() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/tokmeter.1"))
+        .expect("man/tokmeter.1");
+    for section in [
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "OPTIONS",
+        "EXIT STATUS",
+        "EXAMPLES",
+        "FILES",
+        "ENVIRONMENT",
+    ] {
+        assert!(
+            page.contains(&format!(".SH {section}"))
+                || page.contains(&format!(".SH \"{section}\"")),
+            "section {section}"
+        );
+    }
+    let command = tokmeter::cli::Args::command();
+    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+        if let Some(long) = arg.get_long() {
+            let roff = format!("\\-\\-{}", long.replace('-', "\\-"));
+            assert!(page.contains(&roff), "--{long} is not in man/tokmeter.1");
+        }
+        if let Some(short) = arg.get_short() {
+            assert!(
+                page.contains(&format!("\\-{short}")),
+                "-{short} is not in man/tokmeter.1"
+            );
+        }
+    }
+}
