@@ -113,6 +113,23 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FlushArg::Auto, value_name = "WHEN")]
     pub flush: FlushArg,
 
+    /// Stop before the chunk that would make the cost exceed USD; exit 3.
+    ///
+    /// The chunk that would cross the limit is not written; the summary says
+    /// which budget and by how much. Exact: a budget equal to the total cost
+    /// is not exceeded. Counts across all inputs of the run.
+    #[arg(long, value_name = "USD", allow_hyphen_values = true)]
+    pub max_cost: Option<String>,
+
+    /// Stop before the chunk that would make the tokens exceed N; exit 3.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+
+    /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
+    /// stderr is a terminal.
+    #[arg(long)]
+    pub progress: bool,
+
     /// Session summary on standard error.
     #[arg(short, long, value_enum, default_value_t = SummaryArg::Text, value_name = "KIND")]
     pub summary: SummaryArg,

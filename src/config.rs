@@ -17,8 +17,10 @@ use crate::error::usage;
 use crate::format::Format;
 use crate::input::{Framing, Source};
 use crate::meter::CountMode;
+use crate::money::Money;
 use crate::output::FlushPolicy;
 use crate::pricing::{Model, PricingTable, Side};
+use crate::session::Budget;
 use crate::tokenize::{Encoding, TokenizerKind};
 
 /// What a call asks for.
@@ -69,6 +71,10 @@ pub struct Config {
     pub meta: Vec<(String, String)>,
     /// A frozen clock, for tests.
     pub fixed_clock: Option<DateTime<Utc>>,
+    /// Limits on tokens and cost across the run.
+    pub budget: Budget,
+    /// Show the live status line (stderr is a terminal and it was asked for).
+    pub progress: bool,
 }
 
 impl Mode {
@@ -120,6 +126,11 @@ impl Mode {
                     .map_err(|err| usage(format!("--fixed-clock {text}: {err}")))
             })
             .transpose()?;
+        let max_cost = args
+            .max_cost
+            .as_deref()
+            .map(|text| Money::parse(text).map_err(|err| usage(format!("--max-cost: {err}"))))
+            .transpose()?;
         let named_inputs = !args.files.is_empty();
         let sources = if named_inputs {
             args.files.iter().map(|f| Source::from_arg(f)).collect()
@@ -155,6 +166,11 @@ impl Mode {
             agent_id: args.agent_id,
             meta,
             fixed_clock,
+            budget: Budget {
+                max_tokens: args.max_tokens,
+                max_cost,
+            },
+            progress: args.progress && std::io::stderr().is_terminal(),
         })))
     }
 }

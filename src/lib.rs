@@ -40,8 +40,10 @@ pub mod meter;
 pub mod money;
 pub mod output;
 pub mod pricing;
+pub mod progress;
 pub mod run;
 pub mod session;
+pub mod signal;
 pub mod summary;
 pub mod tokenize;
 

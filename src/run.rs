@@ -16,11 +16,12 @@ use anyhow::Context;
 use crate::cli::SummaryArg;
 use crate::clock::{Clock, format_rfc3339};
 use crate::config::{Config, Mode};
-use crate::error::{EXIT_FAILURE, EXIT_OK};
+use crate::error::{EXIT_BUDGET, EXIT_FAILURE, EXIT_OK};
 use crate::format::{self, Format};
 use crate::meter::{CountMode, Totals};
 use crate::output::Output;
 use crate::pricing::PricingTable;
+use crate::progress::Progress;
 use crate::session::{self, Ending, Settings, Stop};
 use crate::summary::Summary;
 
@@ -52,8 +53,10 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             config.model.name
         );
     }
+    crate::signal::install();
     let overall = start_clock(config);
-    let mut summaries = Vec::new();
+    let mut summaries: Vec<Summary> = Vec::new();
+    let mut spent = Totals::default();
     let mut status = EXIT_OK;
     for (number, source) in config.sources.iter().enumerate() {
         let reader = match source.open() {
@@ -77,6 +80,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
         metadata.extend(config.meta.iter().map(|(k, v)| (k.clone(), json_string(v))));
         let mut formatter = format::formatter(config.format, &metadata);
         let mut clock = start_clock(config);
+        let progress = config.progress.then(Progress::start);
         let settings = Settings {
             framing: config.framing.clone(),
             strip_delimiter: config.strip_delimiter,
@@ -84,6 +88,10 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             tokenizer: tokenizer.as_ref(),
             count: config.count,
             price: config.model.price(config.side),
+            budget: config.budget,
+            spent_before: spent,
+            interrupt: Some(crate::signal::flag()),
+            progress: progress.as_ref(),
         };
         let ending = session::meter_stream(
             reader,
@@ -92,6 +100,10 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             &mut clock,
             &settings,
         );
+        if let Some(progress) = progress {
+            progress.finish();
+        }
+        spent = spent.plus(&ending.totals);
         let summary = session_summary(
             config,
             tokenizer.name(),
@@ -120,6 +132,16 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             Stop::WriteFailed(err) => {
                 eprintln!("tokmeter: writing standard output: {err}");
                 return Ok(ExitCode::from(EXIT_FAILURE));
+            }
+            Stop::BudgetExceeded(_) => {
+                status = EXIT_BUDGET;
+                summaries.push(summary);
+                break;
+            }
+            Stop::Interrupted(signal) => {
+                status = 128 + *signal as u8;
+                summaries.push(summary);
+                break;
             }
         }
         summaries.push(summary);
@@ -165,6 +187,9 @@ fn session_summary(
         currency: "USD".to_string(),
         priced: config.priced,
         tokens_per_second: rate(totals.tokens, elapsed.as_secs_f64()),
+        tokens_per_second_after_first_chunk: ending
+            .first_chunk
+            .and_then(|first| rate(totals.tokens, elapsed.saturating_sub(first).as_secs_f64())),
         tokenizer: tokenizer.to_string(),
         exact,
         count: match config.count {
@@ -208,6 +233,7 @@ fn total_summary(id: &str, overall: &Clock, parts: &[Summary], config: &Config) 
         total_tokens: totals.tokens,
         total_cost: cost.to_string(),
         tokens_per_second: rate(totals.tokens, elapsed.as_secs_f64()),
+        tokens_per_second_after_first_chunk: None,
         invalid_utf8_chunks: totals.invalid_utf8_chunks,
         split_chunks: totals.split_chunks,
         error: parts.iter().find_map(|p| p.error.clone()),
@@ -235,6 +261,7 @@ fn empty_summary(config: &Config) -> Summary {
         currency: "USD".to_string(),
         priced: config.priced,
         tokens_per_second: None,
+        tokens_per_second_after_first_chunk: None,
         tokenizer: config.tokenizer.name().to_string(),
         exact: config.tokenizer.build().is_exact(),
         count: String::new(),

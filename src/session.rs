@@ -5,14 +5,16 @@
 //! whole or not at all, and the totals cover only chunks delivered whole.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::format::{Formatter, Record};
 use crate::input::{Framing, Splitter};
 use crate::meter::{CountMode, Meter, Totals};
-use crate::money::Price;
+use crate::money::{Money, Price};
 use crate::output::Output;
+use crate::progress::Progress;
 use crate::tokenize::Tokenizer;
 
 /// How one session reads and counts.
@@ -29,6 +31,47 @@ pub struct Settings<'a> {
     pub count: CountMode,
     /// The price each token pays.
     pub price: Price,
+    /// Limits on tokens and cost.
+    pub budget: Budget,
+    /// What earlier sessions of the same run spent, counted against the
+    /// budget.
+    pub spent_before: Totals,
+    /// Set to a signal number (non-zero) to stop between chunks.
+    pub interrupt: Option<&'a AtomicI32>,
+    /// The live status line, if shown.
+    pub progress: Option<&'a Progress>,
+}
+
+/// Limits that stop the stream before the chunk that would cross them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// At most this many tokens.
+    pub max_tokens: Option<u64>,
+    /// At most this much money.
+    pub max_cost: Option<Money>,
+}
+
+impl Budget {
+    /// Why `tokens` and `cost` in all would break the budget, if they would.
+    fn exceeded(&self, tokens: u64, cost: Money) -> Option<String> {
+        if let Some(limit) = self.max_tokens
+            && tokens > limit
+        {
+            return Some(format!(
+                "budget exceeded: --max-tokens {limit} would be crossed by {} tokens",
+                tokens - limit
+            ));
+        }
+        if let Some(limit) = self.max_cost
+            && cost > limit
+        {
+            let over = Money::from_units(cost.units() - limit.units());
+            return Some(format!(
+                "budget exceeded: --max-cost {limit} would be crossed by {over} USD"
+            ));
+        }
+        None
+    }
 }
 
 /// Why a session ended.
@@ -42,6 +85,10 @@ pub enum Stop {
     ReadFailed(io::Error),
     /// Writing the output failed (other than a closed pipe).
     WriteFailed(io::Error),
+    /// The next chunk would have crossed the budget; it was not written.
+    BudgetExceeded(String),
+    /// A signal (its number) asked to stop.
+    Interrupted(i32),
 }
 
 impl Stop {
@@ -52,6 +99,10 @@ impl Stop {
             Stop::OutputClosed => Some("output closed".to_string()),
             Stop::ReadFailed(err) => Some(format!("read error: {err}")),
             Stop::WriteFailed(err) => Some(format!("write error: {err}")),
+            Stop::BudgetExceeded(why) => Some(why.clone()),
+            Stop::Interrupted(signal) => {
+                Some(format!("interrupted by {}", crate::signal::name(*signal)))
+            }
         }
     }
 }
@@ -85,13 +136,32 @@ pub fn meter_stream<R: Read, W: Write>(
     let needs_timestamp = formatter.needs_timestamp();
     let mut timestamp = Vec::with_capacity(32);
     let mut first_chunk = None;
+    let interrupted = || {
+        settings
+            .interrupt
+            .map_or(0, |flag| flag.load(Ordering::Relaxed))
+    };
     let stop = 'session: loop {
         while let Some(chunk) = splitter.next_chunk() {
+            let signal = interrupted();
+            if signal != 0 {
+                break 'session Stop::Interrupted(signal);
+            }
             if first_chunk.is_none() {
                 first_chunk = Some(clock.elapsed());
             }
             let valid_utf8 = std::str::from_utf8(chunk.content).is_ok();
             let measure = meter.measure(chunk.content);
+            if settings.budget != Budget::default() {
+                let spent = settings.spent_before.plus(meter.totals());
+                let why = settings.budget.exceeded(
+                    spent.tokens + measure.tokens,
+                    spent.cost.saturating_add(measure.cost),
+                );
+                if let Some(why) = why {
+                    break 'session Stop::BudgetExceeded(why);
+                }
+            }
             if needs_timestamp {
                 timestamp.clear();
                 let now = clock.now();
@@ -107,6 +177,9 @@ pub fn meter_stream<R: Read, W: Write>(
             };
             formatter.chunk(output.buffer(), &record);
             meter.record(measure, chunk.content.len(), valid_utf8, chunk.split);
+            if let Some(progress) = settings.progress {
+                progress.update(meter.totals());
+            }
             if let Err(err) = output.end_chunk(meter.totals()) {
                 break 'session write_stop(err);
             }
@@ -114,13 +187,25 @@ pub fn meter_stream<R: Read, W: Write>(
         if splitter.at_eof() {
             break Stop::EndOfInput;
         }
+        let signal = interrupted();
+        if signal != 0 {
+            break Stop::Interrupted(signal);
+        }
         if output.has_pending()
             && let Err(err) = output.flush()
         {
             break write_stop(err);
         }
-        if let Err(err) = splitter.fill() {
-            break Stop::ReadFailed(err);
+        match splitter.fill() {
+            Ok(_) => {}
+            // A signal interrupted the read: stop if it was ours to notice.
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {
+                let signal = interrupted();
+                if signal != 0 {
+                    break Stop::Interrupted(signal);
+                }
+            }
+            Err(err) => break Stop::ReadFailed(err),
         }
     };
     let stop = match (stop, output.flush()) {

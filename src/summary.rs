@@ -50,6 +50,10 @@ pub struct Summary {
     pub priced: bool,
     /// total_tokens / duration; null when the duration is zero.
     pub tokens_per_second: Option<f64>,
+    /// total_tokens / the time after the first chunk: the stream's own rate,
+    /// without the wait for it to start; null when not measurable.
+    #[serde(default)]
+    pub tokens_per_second_after_first_chunk: Option<f64>,
     /// The tokenizer's name.
     pub tokenizer: String,
     /// Whether the counts are exact (not estimates).
@@ -97,6 +101,15 @@ impl Summary {
         );
         if let Some(rate) = self.tokens_per_second {
             line.push_str(&format!(" · {} tokens/s", group(rate.round() as u64)));
+            if let Some(after) = self.tokens_per_second_after_first_chunk {
+                line.push_str(&format!(
+                    " ({} after the first chunk)",
+                    group(after.round() as u64)
+                ));
+            }
+        }
+        if let Some(first) = self.time_to_first_chunk_ms {
+            line.push_str(&format!(" · first chunk {first:.1} ms"));
         }
         if !self.priced {
             line.push_str(" · unknown model, not priced");

@@ -7,8 +7,11 @@ pub mod splitter;
 pub use splitter::{Chunk, Framing, Splitter};
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
+
+use crate::signal::Interruptible;
 
 /// One input to read, a session of its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,11 +40,14 @@ impl Source {
         }
     }
 
-    /// Opens the input for reading.
-    pub fn open(&self) -> io::Result<Box<dyn Read>> {
-        match self {
-            Source::Stdin => Ok(Box::new(io::stdin().lock())),
-            Source::File(path) => Ok(Box::new(File::open(path)?)),
-        }
+    /// Opens the input for reading: a file, or our own handle on fd 0 (so
+    /// reads go straight to the descriptor, unbuffered by std). Reads that
+    /// wait for a producer stop when a signal arrives (see `signal`).
+    pub fn open(&self) -> io::Result<Interruptible<File>> {
+        let file = match self {
+            Source::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
+            Source::File(path) => File::open(path)?,
+        };
+        Ok(Interruptible::new(file))
     }
 }

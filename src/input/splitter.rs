@@ -96,7 +96,9 @@ impl<R: Read> Splitter<R> {
 
     /// Reads once more from the reader, blocking until bytes or end of input
     /// arrive. Call it only when `next_chunk` returned `None` and not at EOF.
-    /// Returns the number of bytes read (0 at end of input).
+    /// Returns the number of bytes read (0 at end of input). A read
+    /// interrupted by a signal returns `ErrorKind::Interrupted`, so the caller
+    /// can decide whether to stop; calling again retries.
     pub fn fill(&mut self) -> io::Result<usize> {
         if self.start > 0 {
             self.buffer.copy_within(self.start..self.end, 0);
@@ -107,20 +109,10 @@ impl<R: Read> Splitter<R> {
         if self.buffer.len() < self.end + READ_SIZE {
             self.buffer.resize(self.end + READ_SIZE, 0);
         }
-        loop {
-            match self.reader.read(&mut self.buffer[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(0);
-                }
-                Ok(read) => {
-                    self.end += read;
-                    return Ok(read);
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            }
-        }
+        let read = self.reader.read(&mut self.buffer[self.end..])?;
+        self.end += read;
+        self.eof = read == 0;
+        Ok(read)
     }
 
     /// (end of chunk, delimiter length in it, split?) for delimiter framing.

@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod counting;
 mod formats;
+mod guards;
 mod pipe;
 mod pricing;
 mod transparency;

@@ -210,6 +210,10 @@ proptest! {
             tokenizer: &tokenizer,
             count: tokmeter::CountMode::Stream,
             price: tokmeter::Price::ZERO,
+            budget: Default::default(),
+            spent_before: Default::default(),
+            interrupt: None,
+            progress: None,
         };
         let mut clock = tokmeter::clock::Clock::start();
         let mut raw = formatter(Format::Raw, &[]);

@@ -1,0 +1,131 @@
+//! SIGINT and SIGTERM: note the first, end the process at the second.
+//!
+//! The first signal sets a flag the loop polls between chunks and writes a
+//! byte to a wake-up pipe, so an input waiting for a silent producer (see
+//! [`Interruptible`]) returns at once, even if the signal came just before
+//! the wait began. The loop stops only between chunks, so nothing written is
+//! cut. A second signal, e.g. during the summary, ends the process at once.
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The first signal received, or 0.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// The wake-up pipe's read and write ends, or -1 before `install`.
+static WAKE_READ: AtomicI32 = AtomicI32::new(-1);
+static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    if RECEIVED
+        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        // SAFETY: _exit is async-signal-safe; nothing else runs here.
+        unsafe { libc::_exit(128 + signal) };
+    }
+    let wake = WAKE_WRITE.load(Ordering::SeqCst);
+    if wake >= 0 {
+        // SAFETY: write(2) is async-signal-safe; the pipe is non-blocking.
+        unsafe { libc::write(wake, b"!".as_ptr().cast(), 1) };
+    }
+}
+
+/// Installs the handlers for SIGINT and SIGTERM. Errors are ignored: without
+/// them the default action (ending the process) still applies.
+pub fn install() {
+    let mut fds = [-1; 2];
+    // SAFETY: pipe2 fills two new descriptors, kept open for the process.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == 0 {
+        WAKE_READ.store(fds[0], Ordering::SeqCst);
+        WAKE_WRITE.store(fds[1], Ordering::SeqCst);
+    }
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
+        // value; the handler only touches an atomic and calls _exit.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            action.sa_flags = 0;
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The flag the handlers set: the first signal's number, or 0. The filter
+/// loop polls it between chunks.
+pub fn flag() -> &'static AtomicI32 {
+    &RECEIVED
+}
+
+/// The name of a signal we handle.
+pub fn name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        _ => "signal",
+    }
+}
+
+/// An input that stops waiting when a signal arrives: before each read that
+/// could block, it polls the input together with the wake-up pipe, and
+/// returns `ErrorKind::Interrupted` once a signal was received. Regular files
+/// never block, so they are read directly.
+pub struct Interruptible<R> {
+    inner: R,
+    fd: RawFd,
+    may_block: bool,
+}
+
+impl<R: Read + AsRawFd> Interruptible<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Interruptible<R> {
+        let fd = inner.as_raw_fd();
+        // SAFETY: fstat on an open descriptor into a zeroed struct.
+        let regular = unsafe {
+            let mut stat: libc::stat = std::mem::zeroed();
+            libc::fstat(fd, &mut stat) == 0 && (stat.st_mode & libc::S_IFMT) == libc::S_IFREG
+        };
+        Interruptible {
+            inner,
+            fd,
+            may_block: !regular,
+        }
+    }
+
+    /// Waits until the input is readable or a signal came.
+    fn wait(&self) -> io::Result<()> {
+        let wake = WAKE_READ.load(Ordering::SeqCst);
+        if wake < 0 {
+            return Ok(());
+        }
+        let mut fds = [
+            libc::pollfd {
+                fd: self.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: wake,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll(2) on two valid descriptors for their count.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if ready < 0 || fds[1].revents != 0 || RECEIVED.load(Ordering::SeqCst) != 0 {
+            return Err(io::Error::from(io::ErrorKind::Interrupted));
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read + AsRawFd> Read for Interruptible<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if self.may_block {
+            self.wait()?;
+        }
+        self.inner.read(buffer)
+    }
+}
