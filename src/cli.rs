@@ -140,7 +140,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub summary_file: Option<PathBuf>,
 
-    /// Session id in records and summary (default: a new random UUID).
+    /// Session id in the summary (default: a new random UUID).
     #[arg(long, value_name = "ID")]
     pub session_id: Option<String>,
 

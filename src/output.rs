@@ -44,6 +44,13 @@ impl<W: Write> Output<W> {
         }
     }
 
+    /// Starts accounting a new session: nothing delivered yet. Call it with
+    /// the buffer flushed.
+    pub fn start_session(&mut self) {
+        self.delivered = Totals::default();
+        self.marks.clear();
+    }
+
     /// Where the formatter writes the next chunk.
     pub fn buffer(&mut self) -> &mut Vec<u8> {
         &mut self.buffer

@@ -169,8 +169,16 @@ impl PricingTable {
                 None => format!("{origin}: {message}"),
             },
         };
-        let raw: RawTable =
-            toml::from_str(text).map_err(|err| error_at(err.span(), err.message().trim_end()))?;
+        let raw: RawTable = toml::from_str(text).map_err(|err| {
+            let message = err.message().trim_end();
+            // serde's words for a price that is not a number name our type.
+            let message = if message.contains("RawNumber") {
+                "expected a number (USD per 1M tokens)"
+            } else {
+                message
+            };
+            error_at(err.span(), message)
+        })?;
 
         let mut entries: Vec<(String, Spanned<RawModel>)> = raw.models.into_iter().collect();
         entries.sort_by_key(|(_, model)| model.span().start);

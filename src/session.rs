@@ -58,8 +58,8 @@ impl Budget {
             && tokens > limit
         {
             return Some(format!(
-                "budget exceeded: --max-tokens {limit} would be crossed by {} tokens",
-                tokens - limit
+                "budget exceeded: --max-tokens {limit} would be crossed by {}",
+                crate::summary::counted(tokens - limit, "token")
             ));
         }
         if let Some(limit) = self.max_cost
@@ -133,6 +133,7 @@ pub fn meter_stream<R: Read, W: Write>(
         settings.max_chunk,
     );
     let mut meter = Meter::new(settings.tokenizer, settings.count, settings.price);
+    output.start_session();
     let needs_timestamp = formatter.needs_timestamp();
     let mut timestamp = Vec::with_capacity(32);
     let mut first_chunk = None;

@@ -90,13 +90,13 @@ impl Summary {
         };
         let kind = if self.exact { "exact" } else { "estimated" };
         let mut line = format!(
-            "tokmeter: {what}{} tokens ({kind}, {}) · ${cost} ({} {}) · {} chunks · {} bytes · {:.3} s",
-            group(self.total_tokens),
+            "tokmeter: {what}{} ({kind}, {}) · ${cost} ({} {}) · {} · {} · {:.3} s",
+            counted(self.total_tokens, "token"),
             self.tokenizer,
             self.model,
             self.side,
-            group(self.chunk_count),
-            group(self.bytes),
+            counted(self.chunk_count, "chunk"),
+            counted(self.bytes, "byte"),
             self.duration_ms / 1000.0,
         );
         if let Some(rate) = self.tokens_per_second {
@@ -136,6 +136,12 @@ impl std::str::FromStr for MoneyText {
     fn from_str(text: &str) -> Result<MoneyText, String> {
         Money::parse(text).map(|m| MoneyText(m.to_string_min_decimals(2)))
     }
+}
+
+/// `1 token`, `2,000 tokens`.
+pub fn counted(value: u64, noun: &str) -> String {
+    let plural = if value == 1 { "" } else { "s" };
+    format!("{} {noun}{plural}", group(value))
 }
 
 /// `1234567` → `1,234,567`.

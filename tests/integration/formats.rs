@@ -269,7 +269,7 @@ fn text_summary_is_one_line() {
     assert_eq!(stderr.lines().count(), 1);
     assert!(
         stderr.starts_with(
-            "tokmeter: 3 tokens (estimated, heuristic) · $0.00003 (gpt-4o output) · 1 chunks"
+            "tokmeter: 3 tokens (estimated, heuristic) · $0.00003 (gpt-4o output) · 1 chunk · 12 bytes"
         ),
         "{stderr}"
     );
@@ -321,4 +321,35 @@ fn a_missing_file_is_reported_and_the_rest_metered() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(output.stdout, b"aaaa\n");
     crate::util::assert_one_error_line(&output, "/nonexistent/x.txt");
+}
+
+#[test]
+fn r2_an_empty_file_after_another_counts_nothing() {
+    let dir = crate::util::temp_dir("empty-after");
+    let a = dir.join("a.txt");
+    let empty = dir.join("empty.txt");
+    std::fs::write(&a, "hello").unwrap();
+    std::fs::write(&empty, "").unwrap();
+    let output = run_ok(
+        &["-s", "json", a.to_str().unwrap(), empty.to_str().unwrap()],
+        b"",
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let summaries: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(summaries[1]["chunk_count"], 0);
+    assert_eq!(summaries[1]["total_tokens"], 0);
+    assert_eq!(summaries[2]["chunk_count"], 1);
+}
+
+#[test]
+fn a_price_that_is_not_a_number_says_so() {
+    let dir = crate::util::temp_dir("string-price");
+    let path = dir.join("p.toml");
+    std::fs::write(&path, "[models.a]\ninput = \"1\"\noutput = 1\n").unwrap();
+    let output = crate::util::run(&["-p", path.to_str().unwrap()], b"x");
+    assert_eq!(output.status.code(), Some(2));
+    crate::util::assert_one_error_line(&output, "p.toml:2:9: expected a number");
 }

@@ -43,7 +43,7 @@ fn max_tokens_writes_exactly_the_chunks_within_budget() {
         assert_eq!(summary["chunk_count"], 4);
         let error = summary["error"].as_str().unwrap();
         assert!(
-            error.contains("--max-tokens 4") && error.contains("by 1 tokens"),
+            error.contains("--max-tokens 4") && error.contains("by 1 token"),
             "{error}"
         );
         match format {
