@@ -45,6 +45,8 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     );
     let mut output = Output::new(stdout, config.flush);
     let tokenizer = config.tokenizer.build();
+    // Load an exact vocabulary now, so no session's clock counts it.
+    tokenizer.count(b"");
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let several = config.sources.len() > 1;
     if !config.priced {

@@ -6,9 +6,11 @@
 //! figures, so a tokenizer never decides how counts are split across chunks.
 
 mod chunk;
+mod exact;
 mod heuristic;
 
 pub use chunk::ChunkTokenizer;
+pub use exact::Exact;
 pub use heuristic::{Heuristic, HeuristicRule};
 
 /// A way of counting tokens, chosen once per session.
@@ -102,7 +104,7 @@ impl TokenizerKind {
         match self {
             TokenizerKind::Heuristic(rule) => Box::new(Heuristic::new(rule)),
             TokenizerKind::Chunk => Box::new(ChunkTokenizer),
-            TokenizerKind::Exact(_) => Box::new(Heuristic::default()),
+            TokenizerKind::Exact(encoding) => Box::new(Exact::new(encoding)),
         }
     }
 }

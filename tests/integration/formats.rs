@@ -264,7 +264,7 @@ fn session_ids_are_unique_by_default() {
 
 #[test]
 fn text_summary_is_one_line() {
-    let output = run_ok(&["-m", "gpt-4o"], b"hello world\n");
+    let output = run_ok(&["-m", "gpt-4o", "-t", "heuristic"], b"hello world\n");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1);
     assert!(
@@ -285,7 +285,10 @@ fn several_files_give_one_summary_each_and_a_total() {
     std::fs::write(&a, "aaaa\n").unwrap();
     std::fs::write(&b, "bbbbbbbb\nb\n").unwrap();
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
-    let output = run_ok(&["-s", "json", "-f", "json", a, "-", b], b"cccc");
+    let output = run_ok(
+        &["-t", "heuristic", "-s", "json", "-f", "json", a, "-", b],
+        b"cccc",
+    );
     let stderr = String::from_utf8(output.stderr).unwrap();
     let summaries: Vec<Value> = stderr
         .lines()

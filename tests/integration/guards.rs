@@ -271,7 +271,7 @@ fn kill_tmux(session: &str) {
 fn progress_line_lives_on_a_terminal_and_is_erased() {
     let session = format!("tokmeter-progress-{}", std::process::id());
     let script = format!(
-        "(printf 'a%.0s' {{1..400}}; echo; sleep 2; echo end) | {} --progress > /dev/null; sleep 30",
+        "(printf 'a%.0s' {{1..400}}; echo; sleep 2; echo end) | {} -t heuristic --progress > /dev/null; sleep 30",
         crate::util::BIN
     );
     let during = tmux_screen(&session, &script, Duration::from_millis(1200));

@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod counting;
+mod exact;
 mod formats;
 mod guards;
 mod pipe;

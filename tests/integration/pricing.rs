@@ -24,18 +24,33 @@ fn total_cost(output: &std::process::Output) -> String {
 #[test]
 fn builtin_table_prices_gpt_4o() {
     // 400 bytes → 100 tokens at 10.00 per 1M output tokens.
-    let output = run_ok(&["-m", "gpt-4o", "-s", "json"], &[b'a'; 400]);
+    let output = run_ok(
+        &["-m", "gpt-4o", "-t", "heuristic", "-s", "json"],
+        &[b'a'; 400],
+    );
     assert_eq!(total_cost(&output), "0.001");
     assert_eq!(summary(&output)["model"], "gpt-4o");
     // Aliases and case do not matter.
-    let alias = run_ok(&["-m", "GPT-4O-2024-08-06", "-s", "json"], &[b'a'; 400]);
+    let alias = run_ok(
+        &["-m", "GPT-4O-2024-08-06", "-t", "heuristic", "-s", "json"],
+        &[b'a'; 400],
+    );
     assert_eq!(summary(&alias)["model"], "gpt-4o");
 }
 
 #[test]
 fn input_side_pays_the_input_price() {
     let output = run_ok(
-        &["-m", "gpt-4o", "--side", "input", "-s", "json"],
+        &[
+            "-m",
+            "gpt-4o",
+            "-t",
+            "heuristic",
+            "--side",
+            "input",
+            "-s",
+            "json",
+        ],
         &[b'a'; 400],
     );
     assert_eq!(total_cost(&output), "0.00025");
@@ -55,7 +70,7 @@ fn table_precedence_flag_env_config_builtin() {
         let mut command = tokmeter();
         command
             .args(args)
-            .args(["-s", "json"])
+            .args(["-t", "heuristic", "-s", "json"])
             .write_stdin(input.clone());
         if let Some(env_table) = env_table {
             command.env("TOKMETER_PRICING", env_table);

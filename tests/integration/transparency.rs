@@ -95,7 +95,7 @@ fn peak_kib(pid: u32) -> u64 {
 #[test]
 fn memory_stays_bounded_on_a_line_without_newline() {
     let mut child = tokmeter_process()
-        .args(["-s", "none"])
+        .args(["-s", "none", "-t", "heuristic"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -129,7 +129,17 @@ fn memory_stays_bounded_on_a_line_without_newline() {
 #[test]
 fn strip_delimiter_leaves_it_out_of_content_and_counts() {
     let output = run_ok(
-        &["-f", "json", "-s", "json", "-d", "::", "--strip-delimiter"],
+        &[
+            "-t",
+            "heuristic",
+            "-f",
+            "json",
+            "-s",
+            "json",
+            "-d",
+            "::",
+            "--strip-delimiter",
+        ],
         b"abcd::efgh::ij",
     );
     let records = crate::util::records(&output.stdout);

@@ -1,0 +1,207 @@
+//! Exact tokenizers through the binary and the filter loop: tiktoken's
+//! golden counts, stream counting over any cuts, and honest summaries.
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use tokmeter::tokenize::{Encoding, Exact};
+use tokmeter::{CountMode, Framing, Meter, Price, Splitter, Tokenizer};
+
+use crate::util::{records, run_ok, summary};
+
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/tokenizer-fixtures/golden_samples.jsonl"
+);
+
+fn golden() -> Vec<Value> {
+    std::fs::read_to_string(GOLDEN)
+        .expect("../shared/data/tokenizer-fixtures/golden_samples.jsonl")
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn binary_gives_tiktoken_counts_for_a_sample_of_the_golden_texts() {
+    let samples = golden();
+    assert_eq!(samples.len(), 3646);
+    let mut checked = 0;
+    for sample in samples.iter().step_by(40) {
+        let text = sample["text"].as_str().unwrap();
+        if text.contains('\0') {
+            continue;
+        }
+        for encoding in ["o200k_base", "cl100k_base"] {
+            // One chunk: the total is the count of the whole text.
+            let output = run_ok(&["-t", encoding, "-z", "-s", "json"], text.as_bytes());
+            let summary = summary(&output);
+            assert_eq!(
+                summary["total_tokens"], sample[encoding],
+                "{encoding}: {text:?}"
+            );
+            assert_eq!(summary["exact"], true);
+            assert_eq!(summary["tokenizer"], encoding);
+            // Lines: never less than the whole count (drops are absorbed).
+            let lines = run_ok(&["-t", encoding, "-s", "json"], text.as_bytes());
+            assert!(summary_tokens(&lines) >= sample[encoding].as_u64().unwrap());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 80);
+}
+
+fn summary_tokens(output: &std::process::Output) -> u64 {
+    summary(output)["total_tokens"].as_u64().unwrap()
+}
+
+#[test]
+fn auto_takes_the_tokenizer_from_the_table() {
+    for (model, tokenizer) in [
+        ("gpt-4o", "o200k_base"),
+        ("gpt-4.1-mini", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("claude-sonnet-4-5", "heuristic"),
+    ] {
+        let output = run_ok(&["-m", model, "-s", "json"], b"hello world\n");
+        assert_eq!(summary(&output)["tokenizer"], tokenizer, "{model}");
+    }
+    let text = run_ok(&["-m", "gpt-4o"], b"hello world\n");
+    let stderr = String::from_utf8(text.stderr).unwrap();
+    assert!(
+        stderr.starts_with("tokmeter: 3 tokens (exact, o200k_base)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn cutting_a_word_does_not_add_tokens() {
+    // "hello world" is 2 tokens however it is cut.
+    let output = run_ok(
+        &[
+            "-t",
+            "o200k_base",
+            "-z",
+            "--strip-delimiter",
+            "-f",
+            "json",
+            "-s",
+            "json",
+        ],
+        b"hel\0lo w\0orld",
+    );
+    let tokens: u64 = records(&output.stdout)
+        .iter()
+        .map(|r| r["tokens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(tokens, 2);
+    assert_eq!(summary_tokens(&output), 2);
+}
+
+/// The largest count of any prefix ending at a cut: what the stream's chunks
+/// must sum to (the count of the whole text, unless the last piece lowered it).
+fn running_max(encoding: Encoding, pieces: &[&[u8]]) -> u64 {
+    let tokenizer = Exact::new(encoding);
+    let mut prefix = Vec::new();
+    let mut best = 0;
+    for piece in pieces {
+        prefix.extend_from_slice(piece);
+        best = best.max(tokenizer.count(&prefix));
+    }
+    best
+}
+
+fn text_strategy() -> impl Strategy<Value = String> {
+    let sample = proptest::sample::select(
+        golden()
+            .into_iter()
+            .filter_map(|s| s["text"].as_str().map(str::to_string))
+            .filter(|t| t.len() < 2000 && !t.contains('\0'))
+            .collect::<Vec<_>>(),
+    );
+    prop_oneof![
+        sample,
+        "([a-z]{1,7}|'s|'t| |  |\n|\n\n|[0-9]{1,5}|日本語|😀|, |\t)*"
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Through the binary: cut into chunks of 1 to 64 bytes, the chunks'
+    /// tokens sum to the stream's count, for both encodings.
+    #[test]
+    fn chunks_sum_to_the_stream_count(text in text_strategy(), sizes in proptest::collection::vec(1usize..=64, 1..40)) {
+        let bytes = text.as_bytes();
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        let (mut at, mut turn) = (0, 0);
+        while at < bytes.len() {
+            let mut end = (at + sizes[turn % sizes.len()]).min(bytes.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            pieces.push(&bytes[at..end]);
+            at = end;
+            turn += 1;
+        }
+        let input = pieces.join(&0u8);
+        for (encoding, name) in [(Encoding::O200kBase, "o200k_base"), (Encoding::Cl100kBase, "cl100k_base")] {
+            let output = run_ok(&["-t", name, "-z", "--strip-delimiter", "-f", "json", "-s", "json"], &input);
+            let sum: u64 = records(&output.stdout).iter().map(|r| r["tokens"].as_u64().unwrap()).sum();
+            prop_assert_eq!(sum, summary_tokens(&output));
+            prop_assert_eq!(sum, running_max(encoding, &pieces));
+            prop_assert!(sum >= Exact::new(encoding).count(bytes));
+        }
+    }
+
+    /// Arrival framing at arbitrary byte offsets: the splitter holds back
+    /// incomplete characters, so every chunk is whole UTF-8 and the chunks'
+    /// tokens sum to the stream's count.
+    #[test]
+    fn arrival_at_any_byte_offset(text in text_strategy(), sizes in proptest::collection::vec(1usize..=64, 1..40)) {
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            let reader = Reads { data: text.as_bytes(), sizes: sizes.clone(), turn: 0 };
+            let mut splitter = Splitter::new(reader, Framing::Arrival, false, 1 << 20);
+            let tokenizer = Exact::new(encoding);
+            let mut meter = Meter::new(&tokenizer, CountMode::Stream, Price::ZERO);
+            let mut chunks: Vec<Vec<u8>> = Vec::new();
+            let mut sum = 0;
+            loop {
+                while let Some(chunk) = splitter.next_chunk() {
+                    prop_assert!(std::str::from_utf8(chunk.content).is_ok());
+                    sum += meter.measure(chunk.content).tokens;
+                    chunks.push(chunk.content.to_vec());
+                }
+                if splitter.at_eof() {
+                    break;
+                }
+                splitter.fill().unwrap();
+            }
+            prop_assert_eq!(chunks.concat(), text.as_bytes());
+            let pieces: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+            prop_assert_eq!(sum, running_max(encoding, &pieces));
+            let mut counter = tokenizer.counter();
+            prop_assert!(sum >= counter.push(text.as_bytes()));
+        }
+    }
+}
+
+/// A reader returning the given read sizes in turn, cutting anywhere.
+struct Reads<'a> {
+    data: &'a [u8],
+    sizes: Vec<usize>,
+    turn: usize,
+}
+
+impl std::io::Read for Reads<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let take = self.sizes[self.turn % self.sizes.len()]
+            .min(self.data.len())
+            .min(out.len());
+        self.turn += 1;
+        out[..take].copy_from_slice(&self.data[..take]);
+        self.data = &self.data[take..];
+        Ok(take)
+    }
+}
