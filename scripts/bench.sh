@@ -631,4 +631,20 @@ B_W="$W" B_ROOT="$ROOT" B_SHARED="$SHARED" B_TOK="$TOK" B_CORPUS="$CORPUS" B_OUT
 B_QUICK="$QUICK" B_RUNS="$RUNS" B_SEED_RUNS="$SEED_RUNS" B_STARTUP_RUNS="$STARTUP_RUNS" \
 B_HF_INPUT="$HF_INPUT" B_FLAT_TOL_MIB="${FLAT_TOL_MIB:-1}" \
     "$PY" "$W/report.py"
+
+# Exact counting beside OpenAI's Python tiktoken, when it is installed.
+if TOKMETER="$TOK" "$ROOT/scripts/exact_vs_tiktoken.sh" "$CORPUS/prose.txt" > "$W/tiktoken.txt" 2>&1; then
+    {
+        echo
+        echo "## Exact o200k_base beside Python tiktoken (prose.txt)"
+        echo
+        echo "From \`scripts/exact_vs_tiktoken.sh\` (tokmeter pinned to one core with taskset):"
+        echo
+        echo '```'
+        cat "$W/tiktoken.txt"
+        echo '```'
+    } >> "$OUT_MD"
+else
+    say "tiktoken comparison skipped: $(tail -n 1 "$W/tiktoken.txt")"
+fi
 say "done: $OUT_MD"

@@ -13,13 +13,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_tokmeter");
 /// The binary with our environment variables cleared, so no user pricing
 /// table or config directory leaks in, and `TZ=UTC`.
 pub fn tokmeter() -> assert_cmd::Command {
-    let mut command = assert_cmd::Command::new(BIN);
-    command
-        .env_remove("TOKMETER_PRICING")
-        .env("XDG_CONFIG_HOME", "/nonexistent/tokmeter-tests")
-        .env("HOME", "/nonexistent/tokmeter-tests")
-        .env("TZ", "UTC");
-    command
+    assert_cmd::Command::from_std(tokmeter_process())
 }
 
 /// The same for `std::process::Command`, for tests that spawn and stream.
