@@ -115,6 +115,16 @@ impl Meter {
         totals.split_chunks += u64::from(split);
     }
 
+    /// Adds a measured run of `chunks` whole chunks of valid UTF-8, none cut
+    /// at the size limit, to the totals.
+    pub fn record_run(&mut self, measure: Measure, bytes: usize, chunks: u64) {
+        let totals = &mut self.totals;
+        totals.chunks += chunks;
+        totals.bytes += bytes as u64;
+        totals.tokens += measure.tokens;
+        totals.cost = totals.cost.saturating_add(measure.cost);
+    }
+
     /// The totals of the chunks recorded so far.
     pub fn totals(&self) -> &Totals {
         &self.totals

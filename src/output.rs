@@ -66,6 +66,21 @@ impl<W: Write> Output<W> {
         Ok(())
     }
 
+    /// Writes `bytes`, a run of whole chunks whose totals are `totals`,
+    /// straight to the writer after what is buffered, without copying it.
+    /// On error, the run counts as not delivered.
+    pub fn write_run(&mut self, bytes: &[u8], totals: &Totals) -> io::Result<()> {
+        if self.has_pending() {
+            self.flush()?;
+        }
+        self.writer.write_all(bytes)?;
+        if self.policy == FlushPolicy::Chunk {
+            self.writer.flush()?;
+        }
+        self.delivered = *totals;
+        Ok(())
+    }
+
     /// Writes out everything buffered. On error, what was written whole is
     /// still accounted as delivered and the buffer is dropped.
     pub fn flush(&mut self) -> io::Result<()> {

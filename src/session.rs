@@ -142,7 +142,39 @@ pub fn meter_stream<R: Read, W: Write>(
             .interrupt
             .map_or(0, |flag| flag.load(Ordering::Relaxed))
     };
+    // Raw output counted by bytes alone, with no budget: whole runs of lines
+    // are metered and written at once. Per-chunk figures are not visible in
+    // raw output and the totals are the same.
+    let by_runs = formatter.is_content_only()
+        && settings.tokenizer.counts_bytes_only()
+        && settings.count == CountMode::Stream
+        && settings.budget == Budget::default();
     let stop = 'session: loop {
+        while by_runs && let Some(run) = splitter.peek_block() {
+            if std::str::from_utf8(run).is_err() {
+                // Chunk by chunk, so invalid chunks are counted one by one.
+                break;
+            }
+            let signal = interrupted();
+            if signal != 0 {
+                break 'session Stop::Interrupted(signal);
+            }
+            if first_chunk.is_none() {
+                first_chunk = Some(clock.elapsed());
+            }
+            let chunks = splitter.chunks_in_block(run);
+            let measure = meter.measure(run);
+            meter.record_run(measure, run.len(), chunks);
+            if let Some(progress) = settings.progress {
+                progress.update(meter.totals());
+            }
+            let written = output.write_run(run, meter.totals());
+            let len = run.len();
+            splitter.consume_block(len);
+            if let Err(err) = written {
+                break 'session write_stop(err);
+            }
+        }
         while let Some(chunk) = splitter.next_chunk() {
             let signal = interrupted();
             if signal != 0 {

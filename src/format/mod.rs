@@ -44,6 +44,12 @@ pub struct Record<'a> {
 
 /// Writes chunks in one format.
 pub trait Formatter {
+    /// Whether the output is the chunks' content and nothing else, so a run
+    /// of chunks can be written as one slice.
+    fn is_content_only(&self) -> bool {
+        false
+    }
+
     /// Whether records need a timestamp (the caller skips the clock if not).
     fn needs_timestamp(&self) -> bool;
 

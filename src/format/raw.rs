@@ -8,6 +8,10 @@ use super::{Formatter, Record};
 pub struct Raw;
 
 impl Formatter for Raw {
+    fn is_content_only(&self) -> bool {
+        true
+    }
+
     fn needs_timestamp(&self) -> bool {
         false
     }

@@ -115,6 +115,39 @@ impl<R: Read> Splitter<R> {
         Ok(read)
     }
 
+    /// All complete chunks among the bytes already read, as one slice, when
+    /// the framing is a single-byte delimiter kept in the content and no
+    /// chunk in it can exceed the size limit; `None` otherwise. The bytes
+    /// stay unconsumed until [`Splitter::consume_block`].
+    pub fn peek_block(&self) -> Option<&[u8]> {
+        let Framing::Delimiter(delimiter) = &self.framing else {
+            return None;
+        };
+        if delimiter.len() != 1 || self.strip_delimiter {
+            return None;
+        }
+        let last = memchr::memrchr(delimiter[0], &self.buffer[self.scan..self.end])?;
+        let block = &self.buffer[self.start..self.scan + last + 1];
+        (block.len() <= self.max_chunk).then_some(block)
+    }
+
+    /// The number of chunks in a block from [`Splitter::peek_block`].
+    pub fn chunks_in_block(&self, block: &[u8]) -> u64 {
+        match &self.framing {
+            Framing::Delimiter(delimiter) => {
+                memchr::memchr_iter(delimiter[0], block).count() as u64
+            }
+            Framing::Arrival => 0,
+        }
+    }
+
+    /// Marks the `len` bytes of the block from [`Splitter::peek_block`] as
+    /// handed out.
+    pub fn consume_block(&mut self, len: usize) {
+        self.start += len;
+        self.scan = self.scan.max(self.start);
+    }
+
     /// (end of chunk, delimiter length in it, split?) for delimiter framing.
     fn find_delimited(&mut self, delimiter_len: usize) -> Option<(usize, usize, bool)> {
         let Framing::Delimiter(delimiter) = &self.framing else {

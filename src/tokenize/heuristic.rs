@@ -47,6 +47,10 @@ impl Tokenizer for Heuristic {
         false
     }
 
+    fn counts_bytes_only(&self) -> bool {
+        matches!(self.rule, HeuristicRule::BytesPerToken(_))
+    }
+
     fn counter(&self) -> Box<dyn Counter> {
         Box::new(HeuristicCounter {
             rule: self.rule,

@@ -25,6 +25,12 @@ pub trait Tokenizer: Send + Sync {
     /// estimate).
     fn is_exact(&self) -> bool;
 
+    /// Whether the running count depends on the number of bytes alone, so
+    /// a run of chunks can be counted as one piece with the same result.
+    fn counts_bytes_only(&self) -> bool {
+        false
+    }
+
     /// A fresh counter for one stream.
     fn counter(&self) -> Box<dyn Counter>;
 

@@ -112,3 +112,24 @@ proptest! {
         prop_assert_eq!(per_chunk, total);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Raw output is metered in runs of whole lines; its totals are those of
+    /// the chunk-by-chunk path (json), for any text, valid or not.
+    #[test]
+    fn raw_runs_count_what_chunks_count(
+        input in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'a'), Just(0xE6), Just(0x97), Just(0xA5), any::<u8>()], 0..300_000),
+        max_chunk in prop_oneof![Just("1M"), Just("64K"), Just("100")],
+    ) {
+        let args = ["-t", "heuristic", "-s", "json", "--max-chunk", max_chunk];
+        let raw = run_ok(&[&args[..], &["-f", "raw"]].concat(), &input);
+        let json = run_ok(&[&args[..], &["-f", "json"]].concat(), &input);
+        prop_assert_eq!(&raw.stdout, &input);
+        let (raw, json) = (summary(&raw), summary(&json));
+        for field in ["chunk_count", "bytes", "total_tokens", "total_cost", "invalid_utf8_chunks", "split_chunks"] {
+            prop_assert_eq!(&raw[field], &json[field], "{}", field);
+        }
+    }
+}
