@@ -65,6 +65,34 @@ impl Clock {
         self.start + TimeDelta::from_std(elapsed).unwrap_or(TimeDelta::MAX)
     }
 
+    /// Appends the current time on this clock as RFC 3339 with microseconds.
+    /// The per-chunk path: integer microseconds, no calendar arithmetic
+    /// except once a second.
+    pub fn write_now(&mut self, out: &mut Vec<u8>) {
+        let elapsed = i64::try_from(self.elapsed().as_micros()).unwrap_or(i64::MAX);
+        let micros = self.start.timestamp_micros().saturating_add(elapsed);
+        let second = micros.div_euclid(1_000_000);
+        if second == self.cached_second {
+            self.push_micros(micros.rem_euclid(1_000_000) as u32, out);
+        } else {
+            let time = DateTime::from_timestamp_micros(micros).unwrap_or(self.start);
+            self.write_rfc3339(time, out);
+        }
+    }
+
+    /// Appends the cached prefix, six digits of microseconds and `Z`.
+    fn push_micros(&self, micros: u32, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.prefix);
+        let mut micros = micros.min(999_999);
+        let mut digits = [b'0'; 7];
+        digits[6] = b'Z';
+        for digit in digits[..6].iter_mut().rev() {
+            *digit = b'0' + (micros % 10) as u8;
+            micros /= 10;
+        }
+        out.extend_from_slice(&digits);
+    }
+
     /// Appends `time` as `2026-11-24T17:01:02.123456Z`, reusing the text of
     /// the date and second when it has not changed since the last call.
     pub fn write_rfc3339(&mut self, time: DateTime<Utc>, out: &mut Vec<u8>) {
@@ -80,15 +108,7 @@ impl Clock {
                 return;
             }
         }
-        out.extend_from_slice(&self.prefix);
-        let mut micros = time.timestamp_subsec_micros().min(999_999);
-        let mut digits = [b'0'; 6];
-        for digit in digits.iter_mut().rev() {
-            *digit = b'0' + (micros % 10) as u8;
-            micros /= 10;
-        }
-        out.extend_from_slice(&digits);
-        out.push(b'Z');
+        self.push_micros(time.timestamp_subsec_micros(), out);
     }
 }
 
@@ -113,6 +133,24 @@ mod tests {
             "2026-11-24T17:01:02.000123Z2026-11-24T17:01:02.000128Z"
         );
         assert_eq!(format_rfc3339(at), "2026-11-24T17:01:02.000123Z");
+    }
+
+    #[test]
+    fn now_matches_the_calendar_path() {
+        let at: DateTime<Utc> = "2026-11-24T17:01:02.000123Z".parse().unwrap();
+        let mut clock = Clock::fixed(at);
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        clock.write_now(&mut fast);
+        clock.write_now(&mut fast);
+        let mut other = Clock::fixed(at);
+        other.write_rfc3339(at, &mut slow);
+        other.write_rfc3339(at, &mut slow);
+        assert_eq!(fast, slow);
+        let mut live = Clock::start();
+        let mut text = Vec::new();
+        live.write_now(&mut text);
+        let parsed: DateTime<Utc> = std::str::from_utf8(&text).unwrap().parse().unwrap();
+        assert!(parsed.timestamp_micros() >= live.start_time().timestamp_micros());
     }
 
     #[test]

@@ -83,25 +83,27 @@ impl Money {
     /// Writes the amount as a plain decimal with no trailing zeros (`0`,
     /// `10`, `0.00000045`) into `out`, without allocating.
     pub fn write_plain(self, out: &mut Vec<u8>) {
-        let scale = 10u128.pow(MONEY_DECIMALS);
-        let whole = self.0 / scale;
-        let mut fraction = self.0 % scale;
+        const SCALE: u128 = 10u128.pow(MONEY_DECIMALS);
+        // The fraction is below 10^12, so it always fits 64 bits; 128-bit
+        // division is slow, so the whole part avoids it when it can.
+        let (whole, fraction) = match u64::try_from(self.0) {
+            Ok(units) => (u128::from(units / SCALE as u64), units % SCALE as u64),
+            Err(_) => (self.0 / SCALE, (self.0 % SCALE) as u64),
+        };
         push_u128(out, whole);
         if fraction == 0 {
             return;
         }
-        let mut digits = MONEY_DECIMALS as usize;
+        let (mut fraction, mut digits) = (fraction, MONEY_DECIMALS);
         while fraction.is_multiple_of(10) {
             fraction /= 10;
             digits -= 1;
         }
         out.push(b'.');
-        let start = out.len();
-        push_u128(out, fraction);
-        let written = out.len() - start;
-        // Left-pad the fraction with zeros up to its number of digits.
-        let pad = digits - written;
-        out.splice(start..start, std::iter::repeat_n(b'0', pad));
+        // Leading zeros of the fraction, then its digits.
+        let width = fraction.checked_ilog10().map_or(1, |log| log + 1);
+        out.extend(std::iter::repeat_n(b'0', (digits - width) as usize));
+        push_u64(out, fraction);
     }
 
     /// The amount with at least `min_decimals` decimals, e.g. `10.00` for
@@ -127,7 +129,14 @@ impl std::iter::Sum for Money {
 }
 
 /// Appends the decimal digits of `value`.
-pub fn push_u128(out: &mut Vec<u8>, mut value: u128) {
+pub fn push_u128(out: &mut Vec<u8>, value: u128) {
+    // 128-bit division is done in software: take the 64-bit path when the
+    // value fits, as every count and nearly every cost does.
+    if let Ok(small) = u64::try_from(value) {
+        push_u64(out, small);
+        return;
+    }
+    let mut value = value;
     let mut digits = [0u8; 40];
     let mut at = digits.len();
     loop {
@@ -137,6 +146,34 @@ pub fn push_u128(out: &mut Vec<u8>, mut value: u128) {
         if value == 0 {
             break;
         }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// "00" to "99", for printing two digits per division.
+static PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Appends the decimal digits of `value`.
+pub fn push_u64(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    while value >= 100 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        digits[at] = b'0' + value as u8;
     }
     out.extend_from_slice(&digits[at..]);
 }
@@ -276,6 +313,18 @@ mod tests {
             Money::from_units(450_000).to_string_min_decimals(2),
             "0.00000045"
         );
+    }
+
+    #[test]
+    fn integers_print() {
+        for value in [0u64, 7, 10, 99, 100, 101, 12_345, 999_999, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, value);
+            assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+        }
+        let mut out = Vec::new();
+        push_u128(&mut out, u128::MAX);
+        assert_eq!(String::from_utf8(out).unwrap(), u128::MAX.to_string());
     }
 
     #[test]

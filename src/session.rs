@@ -197,8 +197,7 @@ pub fn meter_stream<R: Read, W: Write>(
             }
             if needs_timestamp {
                 timestamp.clear();
-                let now = clock.now();
-                clock.write_rfc3339(now, &mut timestamp);
+                clock.write_now(&mut timestamp);
             }
             let record = Record {
                 content: chunk.content,

@@ -6,12 +6,13 @@
 //! carry U+FFFD for invalid UTF-8, so every line is valid JSON (and JS).
 
 use super::{Formatter, Record};
-use crate::money::push_u128;
+use crate::money::{Money, push_u128};
 
 /// The JSON Lines formatter.
 pub struct JsonLines {
     /// `,"model":"…",…}}` — the fixed end of every record's metadata.
     metadata_tail: Vec<u8>,
+    costs: CostText,
 }
 
 impl JsonLines {
@@ -19,6 +20,7 @@ impl JsonLines {
     pub fn new(metadata: &[(String, String)]) -> JsonLines {
         JsonLines {
             metadata_tail: metadata_tail(metadata),
+            costs: CostText::default(),
         }
     }
 }
@@ -29,7 +31,7 @@ impl Formatter for JsonLines {
     }
 
     fn chunk(&mut self, out: &mut Vec<u8>, record: &Record<'_>) {
-        write_record(out, record, &self.metadata_tail);
+        write_record(out, record, &self.metadata_tail, &mut self.costs);
         out.push(b'\n');
     }
 
@@ -49,14 +51,40 @@ pub(super) fn metadata_tail(metadata: &[(String, String)]) -> Vec<u8> {
     tail
 }
 
+/// The text of recently printed costs: chunks mostly cost one of a few
+/// amounts (0, 1, 2 … tokens at one price), so each is printed once.
+#[derive(Default)]
+pub(super) struct CostText {
+    /// Slot `tokens % 8`: (cost, its text).
+    slots: [(Option<Money>, Vec<u8>); 8],
+}
+
+impl CostText {
+    /// Appends the record's cost as a plain decimal.
+    fn write(&mut self, out: &mut Vec<u8>, tokens: u64, cost: Money) {
+        let (known, text) = &mut self.slots[(tokens % 8) as usize];
+        if *known != Some(cost) {
+            text.clear();
+            cost.write_plain(text);
+            *known = Some(cost);
+        }
+        out.extend_from_slice(text);
+    }
+}
+
 /// Appends the record's JSON object (no newline).
-pub(super) fn write_record(out: &mut Vec<u8>, record: &Record<'_>, metadata_tail: &[u8]) {
+pub(super) fn write_record(
+    out: &mut Vec<u8>,
+    record: &Record<'_>,
+    metadata_tail: &[u8],
+    costs: &mut CostText,
+) {
     out.extend_from_slice(b"{\"content\":");
     write_json_string(out, record.content, record.valid_utf8);
     out.extend_from_slice(b",\"tokens\":");
     push_u128(out, u128::from(record.tokens));
     out.extend_from_slice(b",\"cost\":\"");
-    record.cost.write_plain(out);
+    costs.write(out, record.tokens, record.cost);
     out.extend_from_slice(b"\",\"timestamp\":\"");
     out.extend_from_slice(record.timestamp);
     out.extend_from_slice(b"\",\"metadata\":{\"chunk_id\":");

@@ -4,12 +4,13 @@
 //! The JSON never holds a raw line break, so each record is one `data:` line
 //! and any EventSource parser reads back exactly the JSON Lines records.
 
-use super::json::{metadata_tail, write_record};
+use super::json::{CostText, metadata_tail, write_record};
 use super::{Formatter, Record};
 
 /// The SSE formatter.
 pub struct Sse {
     metadata_tail: Vec<u8>,
+    costs: CostText,
 }
 
 impl Sse {
@@ -17,6 +18,7 @@ impl Sse {
     pub fn new(metadata: &[(String, String)]) -> Sse {
         Sse {
             metadata_tail: metadata_tail(metadata),
+            costs: CostText::default(),
         }
     }
 }
@@ -28,7 +30,7 @@ impl Formatter for Sse {
 
     fn chunk(&mut self, out: &mut Vec<u8>, record: &Record<'_>) {
         out.extend_from_slice(b"data: ");
-        write_record(out, record, &self.metadata_tail);
+        write_record(out, record, &self.metadata_tail, &mut self.costs);
         out.extend_from_slice(b"\n\n");
     }
 
