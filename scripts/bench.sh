@@ -647,4 +647,16 @@ if TOKMETER="$TOK" "$ROOT/scripts/exact_vs_tiktoken.sh" "$CORPUS/prose.txt" > "$
 else
     say "tiktoken comparison skipped: $(tail -n 1 "$W/tiktoken.txt")"
 fi
+# The cost of --progress with stderr on a terminal.
+if command -v script >/dev/null 2>&1; then
+    {
+        echo
+        echo "## --progress on a terminal (prose.txt)"
+        echo
+        echo "From \`scripts/progress_cost.sh\`: stderr on a pseudo-terminal (util-linux script), so the live line is drawn."
+        echo
+        TOKMETER="$TOK" RUNS="${RUNS:-10}" "$ROOT/scripts/progress_cost.sh" "$CORPUS/prose.txt"
+    } >> "$OUT_MD"
+fi
+cat "$ROOT/scripts/bench_notes.md" >> "$OUT_MD"
 say "done: $OUT_MD"
