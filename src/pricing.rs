@@ -137,11 +137,41 @@ struct RawModel {
 }
 
 /// A TOML number; its exact value is re-read from the source text.
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum RawNumber {
-    Integer(#[allow(dead_code)] i64),
+    Integer(i64),
     Float(f64),
+}
+
+/// Deserialized directly, not as an untagged enum: that would buffer every
+/// value and build (and drop) an error for each float, at every start-up.
+impl<'de> Deserialize<'de> for RawNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RawNumber, D::Error> {
+        struct Visitor;
+
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawNumber;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number (USD per 1M tokens)")
+            }
+
+            fn visit_i64<E>(self, value: i64) -> Result<RawNumber, E> {
+                Ok(RawNumber::Integer(value))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<RawNumber, E> {
+                i64::try_from(value)
+                    .map(RawNumber::Integer)
+                    .map_err(|_| E::custom("number too large"))
+            }
+
+            fn visit_f64<E>(self, value: f64) -> Result<RawNumber, E> {
+                Ok(RawNumber::Float(value))
+            }
+        }
+
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl PricingTable {
@@ -169,16 +199,8 @@ impl PricingTable {
                 None => format!("{origin}: {message}"),
             },
         };
-        let raw: RawTable = toml::from_str(text).map_err(|err| {
-            let message = err.message().trim_end();
-            // serde's words for a price that is not a number name our type.
-            let message = if message.contains("RawNumber") {
-                "expected a number (USD per 1M tokens)"
-            } else {
-                message
-            };
-            error_at(err.span(), message)
-        })?;
+        let raw: RawTable =
+            toml::from_str(text).map_err(|err| error_at(err.span(), err.message().trim_end()))?;
 
         let mut entries: Vec<(String, Spanned<RawModel>)> = raw.models.into_iter().collect();
         entries.sort_by_key(|(_, model)| model.span().start);

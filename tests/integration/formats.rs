@@ -354,5 +354,6 @@ fn a_price_that_is_not_a_number_says_so() {
     std::fs::write(&path, "[models.a]\ninput = \"1\"\noutput = 1\n").unwrap();
     let output = crate::util::run(&["-p", path.to_str().unwrap()], b"x");
     assert_eq!(output.status.code(), Some(2));
-    crate::util::assert_one_error_line(&output, "p.toml:2:9: expected a number");
+    crate::util::assert_one_error_line(&output, "p.toml:2:9: ");
+    crate::util::assert_one_error_line(&output, "expected a number (USD per 1M tokens)");
 }
