@@ -106,13 +106,9 @@ impl Meter {
 
     /// Adds a measured chunk to the totals.
     pub fn record(&mut self, measure: Measure, bytes: usize, valid_utf8: bool, split: bool) {
-        let totals = &mut self.totals;
-        totals.chunks += 1;
-        totals.bytes += bytes as u64;
-        totals.tokens += measure.tokens;
-        totals.cost = totals.cost.saturating_add(measure.cost);
-        totals.invalid_utf8_chunks += u64::from(!valid_utf8);
-        totals.split_chunks += u64::from(split);
+        self.record_run(measure, bytes, 1);
+        self.totals.invalid_utf8_chunks += u64::from(!valid_utf8);
+        self.totals.split_chunks += u64::from(split);
     }
 
     /// Adds a measured run of `chunks` whole chunks of valid UTF-8, none cut

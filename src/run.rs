@@ -149,7 +149,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
         summaries.push(summary);
     }
     if several {
-        let total = total_summary(&base_id, &overall, &summaries, config);
+        let total = total_summary(&base_id, &overall, &spent, &summaries, config);
         print_summary(config.summary, &total);
     }
     Ok(ExitCode::from(status))
@@ -206,21 +206,16 @@ fn session_summary(
     }
 }
 
-/// The sum of several sessions' summaries.
-fn total_summary(id: &str, overall: &Clock, parts: &[Summary], config: &Config) -> Summary {
+/// The total of several sessions: `spent` is the exact sum of their
+/// totals, kept by the loop for the budget; `parts` give the rest.
+fn total_summary(
+    id: &str,
+    overall: &Clock,
+    spent: &Totals,
+    parts: &[Summary],
+    config: &Config,
+) -> Summary {
     let elapsed = overall.elapsed();
-    let mut totals = Totals::default();
-    let mut cost = crate::money::Money::ZERO;
-    for part in parts {
-        totals.chunks += part.chunk_count;
-        totals.bytes += part.bytes;
-        totals.tokens += part.total_tokens;
-        totals.invalid_utf8_chunks += part.invalid_utf8_chunks;
-        totals.split_chunks += part.split_chunks;
-        // Each part's cost was printed from exact Money, so it parses back.
-        cost =
-            cost.saturating_add(crate::money::Money::parse(&part.total_cost).unwrap_or_default());
-    }
     let first = parts.first();
     Summary {
         session_id: id.to_string(),
@@ -230,14 +225,14 @@ fn total_summary(id: &str, overall: &Clock, parts: &[Summary], config: &Config) 
         end_time: format_rfc3339(overall.at(elapsed)),
         duration_ms: millis(elapsed),
         time_to_first_chunk_ms: parts.iter().find_map(|p| p.time_to_first_chunk_ms),
-        chunk_count: totals.chunks,
-        bytes: totals.bytes,
-        total_tokens: totals.tokens,
-        total_cost: cost.to_string(),
-        tokens_per_second: rate(totals.tokens, elapsed.as_secs_f64()),
+        chunk_count: spent.chunks,
+        bytes: spent.bytes,
+        total_tokens: spent.tokens,
+        total_cost: spent.cost.to_string(),
+        tokens_per_second: rate(spent.tokens, elapsed.as_secs_f64()),
         tokens_per_second_after_first_chunk: None,
-        invalid_utf8_chunks: totals.invalid_utf8_chunks,
-        split_chunks: totals.split_chunks,
+        invalid_utf8_chunks: spent.invalid_utf8_chunks,
+        split_chunks: spent.split_chunks,
         error: parts.iter().find_map(|p| p.error.clone()),
         metadata: meta_map(config),
         ..first.cloned().unwrap_or_else(|| empty_summary(config))
