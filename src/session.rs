@@ -145,10 +145,11 @@ pub fn meter_stream<R: Read, W: Write>(
     // Raw output counted by bytes alone, with no budget: whole runs of lines
     // are metered and written at once. Per-chunk figures are not visible in
     // raw output and the totals are the same.
+    let has_budget = settings.budget != Budget::default();
     let by_runs = formatter.is_content_only()
         && settings.tokenizer.counts_bytes_only()
         && settings.count == CountMode::Stream
-        && settings.budget == Budget::default();
+        && !has_budget;
     let stop = 'session: loop {
         while by_runs && let Some(run) = splitter.peek_block() {
             if std::str::from_utf8(run).is_err() {
@@ -185,7 +186,7 @@ pub fn meter_stream<R: Read, W: Write>(
             }
             let valid_utf8 = std::str::from_utf8(chunk.content).is_ok();
             let measure = meter.measure(chunk.content);
-            if settings.budget != Budget::default() {
+            if has_budget {
                 let spent = settings.spent_before.plus(meter.totals());
                 let why = settings.budget.exceeded(
                     spent.tokens + measure.tokens,
