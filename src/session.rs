@@ -152,7 +152,7 @@ pub fn meter_stream<R: Read, W: Write>(
         && !has_budget;
     let stop = 'session: loop {
         while by_runs && let Some(run) = splitter.peek_block() {
-            if std::str::from_utf8(run).is_err() {
+            if simdutf8::basic::from_utf8(run).is_err() {
                 // Chunk by chunk, so invalid chunks are counted one by one.
                 break;
             }
