@@ -7,7 +7,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Meter a text stream in LLM tokens and money while passing it through.
 ///
@@ -20,7 +20,10 @@ use clap::{Parser, ValueEnum};
 #[command(
     name = "tokmeter",
     version,
-    override_usage = "tokmeter [OPTIONS] [FILE]...\n       COMMAND | tokmeter [OPTIONS]",
+    override_usage = "tokmeter [OPTIONS] [FILE]...\n       COMMAND | tokmeter [OPTIONS]\n       \
+                      tokmeter --input transcript [OPTIONS] [FILE]...\n       \
+                      tokmeter merge [OPTIONS] [FILE]...",
+    args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 success (also when the reader of the output went away), \
                   1 runtime failure, 2 usage error, 3 budget exceeded, 130/143 interrupted."
 )]
@@ -28,6 +31,44 @@ pub struct Args {
     /// Files to meter, each a session of its own; `-` or none is standard input.
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,
+
+    /// Subcommands.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// What the input is: a text stream, or chat transcripts to price.
+    ///
+    /// stream (default): text passed through and metered. transcript: JSON
+    /// Lines chat records, one message ({"role", "content"}) or conversation
+    /// ({"messages": [...]}) per line, priced by role: system, developer,
+    /// user and tool turns at the input price, assistant turns at the output
+    /// price. Nothing is written to standard output; each FILE's summary and
+    /// the total go to standard error, and FILEs are priced in parallel.
+    #[arg(long = "input", value_enum, default_value_t = InputArg::Stream, value_name = "KIND")]
+    pub input_kind: InputArg,
+
+    /// Price transcripts as the API billed them: every assistant turn pays
+    /// input for the whole conversation before it.
+    ///
+    /// Without it each message is counted once.
+    #[arg(long)]
+    pub replay: bool,
+
+    /// With --replay: the part of the context already sent at the previous
+    /// assistant turn pays the model's cache-read price.
+    #[arg(long, requires = "replay")]
+    pub cache: bool,
+
+    /// What to do with a transcript line that is not a chat record.
+    ///
+    /// skip (default): report it with file and line number, count it in the
+    /// summary and go on. fail: report it, end that file there and exit 1.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub on_bad_line: Option<BadLineArg>,
+
+    /// How many transcript files to price at once (default: one per core).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
 
     /// Model to price (name or alias in the pricing table).
     ///
@@ -101,9 +142,11 @@ pub struct Args {
 
     /// Longest chunk in bytes; longer records are cut at a character boundary.
     ///
-    /// Accepts K, M and G suffixes (powers of 1024).
-    #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size)]
-    pub max_chunk: usize,
+    /// Accepts K, M and G suffixes (powers of 1024). Default 1M. With --input
+    /// transcript it is the longest line (default 64M); a longer line is a
+    /// bad line, skipped without being held in memory.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_chunk: Option<usize>,
 
     /// When output is flushed.
     ///
@@ -137,6 +180,8 @@ pub struct Args {
     /// Append each session's JSON summary to FILE as one line.
     ///
     /// Safe for many concurrent tokmeter processes sharing one ledger file.
+    /// `-` writes the lines to standard output (with --input transcript,
+    /// whose standard output is otherwise empty).
     #[arg(long, value_name = "FILE")]
     pub summary_file: Option<PathBuf>,
 
@@ -155,6 +200,54 @@ pub struct Args {
     /// Freeze the clock at this RFC 3339 time (for reproducible output).
     #[arg(long, hide = true, value_name = "TIME")]
     pub fixed_clock: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Sum JSON summaries (from files or standard input) into one.
+    ///
+    /// Reads summaries one per line, as `-s json` and --summary-file write
+    /// them, and prints their sum: tokens, costs (exact), chunks, bytes and
+    /// the transcript figures; the time span runs from the earliest start to
+    /// the latest end. A total and the per-file summaries it covers are
+    /// counted once. Blank lines are skipped; any other line that is not a
+    /// summary is an error (exit 1).
+    Merge(MergeArgs),
+}
+
+/// `tokmeter merge`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// Files of JSON summaries; `-` or none is standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+
+    /// How to print the sum (on standard output).
+    #[arg(short, long, value_enum, default_value_t = SummaryArg::Json, value_name = "KIND")]
+    pub summary: SummaryArg,
+
+    /// Session id of the sum (default: a new random UUID).
+    #[arg(long, value_name = "ID")]
+    pub session_id: Option<String>,
+}
+
+/// `--input`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputArg {
+    /// A text stream, passed through.
+    Stream,
+    /// JSON Lines chat records, priced by role.
+    Transcript,
+}
+
+/// `--on-bad-line`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadLineArg {
+    /// Report, count and go on.
+    Skip,
+    /// Report, end the file, exit 1.
+    Fail,
 }
 
 /// `-f, --format`.

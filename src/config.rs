@@ -11,7 +11,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::cli::{
-    Args, CountArg, FlushArg, FormatArg, SideArg, SummaryArg, TokenizerArg, UnknownModelArg,
+    Args, BadLineArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs, SideArg,
+    SummaryArg, TokenizerArg, UnknownModelArg,
 };
 use crate::error::usage;
 use crate::format::Format;
@@ -22,14 +23,33 @@ use crate::output::FlushPolicy;
 use crate::pricing::{Model, PricingTable, Side};
 use crate::session::Budget;
 use crate::tokenize::{Encoding, TokenizerKind};
+use crate::transcript;
+
+/// Longest chunk of a stream unless `--max-chunk` says otherwise.
+const DEFAULT_MAX_CHUNK: usize = 1 << 20;
+/// Longest transcript line unless `--max-chunk` says otherwise.
+const DEFAULT_MAX_LINE: usize = 64 << 20;
 
 /// What a call asks for.
 #[derive(Debug)]
 pub enum Mode {
     /// Print the pricing table.
     ListModels(PricingTable),
-    /// Meter the inputs.
+    /// Meter the inputs (streams or transcripts).
     Meter(Box<Config>),
+    /// Sum JSON summaries.
+    Merge(MergeArgs),
+}
+
+/// How transcripts are priced (`--input transcript`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TranscriptConfig {
+    /// Replay and cache.
+    pub options: transcript::Options,
+    /// `--on-bad-line fail`.
+    pub fail_on_bad_line: bool,
+    /// Files priced at once.
+    pub jobs: usize,
 }
 
 /// A validated metering configuration.
@@ -75,11 +95,16 @@ pub struct Config {
     pub budget: Budget,
     /// Show the live status line (stderr is a terminal and it was asked for).
     pub progress: bool,
+    /// Set when the inputs are transcripts, not streams.
+    pub transcript: Option<TranscriptConfig>,
 }
 
 impl Mode {
     /// Validates `args`; errors are usage errors (exit 2) naming what is wrong.
     pub fn from_args(args: Args) -> anyhow::Result<Mode> {
+        if let Some(Command::Merge(merge)) = args.command {
+            return Ok(Mode::Merge(merge));
+        }
         let table = load_table(args.pricing.as_deref())?;
         if args.list_models {
             return Ok(Mode::ListModels(table));
@@ -131,6 +156,12 @@ impl Mode {
             .as_deref()
             .map(|text| Money::parse(text).map_err(|err| usage(format!("--max-cost: {err}"))))
             .transpose()?;
+        let transcript = transcript_config(&args, &model, priced)?;
+        let max_chunk = args.max_chunk.unwrap_or(if transcript.is_some() {
+            DEFAULT_MAX_LINE
+        } else {
+            DEFAULT_MAX_CHUNK
+        });
         let named_inputs = !args.files.is_empty();
         let sources = if named_inputs {
             args.files.iter().map(|f| Source::from_arg(f)).collect()
@@ -158,7 +189,7 @@ impl Mode {
             },
             framing,
             strip_delimiter: args.strip_delimiter,
-            max_chunk: args.max_chunk,
+            max_chunk,
             flush,
             summary: args.summary,
             summary_file: args.summary_file,
@@ -171,8 +202,62 @@ impl Mode {
                 max_cost,
             },
             progress: args.progress && std::io::stderr().is_terminal(),
+            transcript,
         })))
     }
+}
+
+/// The transcript settings when `--input transcript`, after checking that no
+/// flag of the other kind of input was given; `None` for a stream.
+fn transcript_config(
+    args: &Args,
+    model: &Model,
+    priced: bool,
+) -> anyhow::Result<Option<TranscriptConfig>> {
+    if args.input_kind == InputArg::Stream {
+        let only_transcripts = [
+            (args.replay, "--replay"),
+            (args.on_bad_line.is_some(), "--on-bad-line"),
+            (args.jobs.is_some(), "--jobs"),
+        ];
+        if let Some((_, flag)) = only_transcripts.iter().find(|(given, _)| *given) {
+            return Err(usage(format!("{flag} needs --input transcript")));
+        }
+        return Ok(None);
+    }
+    let only_streams = [
+        (args.format != FormatArg::Raw, "--format"),
+        (args.arrival, "--arrival"),
+        (args.null, "--null"),
+        (args.delimiter.is_some(), "--delimiter"),
+        (args.strip_delimiter, "--strip-delimiter"),
+        (args.max_cost.is_some(), "--max-cost"),
+        (args.max_tokens.is_some(), "--max-tokens"),
+        (args.count != CountArg::Stream, "--count"),
+        (args.side != SideArg::Output, "--side"),
+        (args.progress, "--progress"),
+    ];
+    if let Some((_, flag)) = only_streams.iter().find(|(given, _)| *given) {
+        return Err(usage(format!(
+            "{flag} applies to streams, not to --input transcript \
+             (records are lines, priced by role; only summaries are written)"
+        )));
+    }
+    if args.cache && priced && model.cache_read.is_none() {
+        return Err(usage(format!(
+            "--cache: model \"{}\" has no cache_read price in the pricing table",
+            model.name
+        )));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(Some(TranscriptConfig {
+        options: transcript::Options {
+            replay: args.replay,
+            cache: args.cache,
+        },
+        fail_on_bad_line: args.on_bad_line == Some(BadLineArg::Fail),
+        jobs: args.jobs.map_or(cores, |n| n as usize),
+    }))
 }
 
 /// The table from `--pricing`, `$TOKMETER_PRICING`, the user's config

@@ -31,11 +31,13 @@
 //! ```
 
 pub mod cli;
+pub mod batch;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod format;
 pub mod input;
+pub mod merge;
 pub mod meter;
 pub mod money;
 pub mod output;
@@ -46,6 +48,7 @@ pub mod session;
 pub mod signal;
 pub mod summary;
 pub mod tokenize;
+pub mod transcript;
 
 pub use input::{Chunk, Framing, Splitter};
 pub use meter::{CountMode, Measure, Meter, Totals};

@@ -30,7 +30,11 @@ use crate::summary::Summary;
 pub fn run(mode: Mode) -> anyhow::Result<ExitCode> {
     match mode {
         Mode::ListModels(table) => list_models(&table),
-        Mode::Meter(config) => meter_all(&config),
+        Mode::Meter(config) => match config.transcript {
+            Some(settings) => crate::batch::price_all(&config, &settings),
+            None => meter_all(&config),
+        },
+        Mode::Merge(args) => crate::merge::run(&args),
     }
 }
 
@@ -155,7 +159,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(status))
 }
 
-fn start_clock(config: &Config) -> Clock {
+pub(crate) fn start_clock(config: &Config) -> Clock {
     config.fixed_clock.map_or_else(Clock::start, Clock::fixed)
 }
 
@@ -203,6 +207,7 @@ fn session_summary(
         split_chunks: totals.split_chunks,
         error: ending.stop.describe(),
         metadata: meta_map(config),
+        transcript: None,
     }
 }
 
@@ -266,11 +271,12 @@ fn empty_summary(config: &Config) -> Summary {
         split_chunks: 0,
         error: None,
         metadata: serde_json::Map::new(),
+        transcript: None,
     }
 }
 
 /// Prints the summary and appends it to the ledger.
-fn report(config: &Config, summary: &Summary) -> anyhow::Result<()> {
+pub(crate) fn report(config: &Config, summary: &Summary) -> anyhow::Result<()> {
     print_summary(config.summary, summary);
     if let Some(path) = &config.summary_file {
         append_line(path, &summary.to_json())
@@ -280,7 +286,7 @@ fn report(config: &Config, summary: &Summary) -> anyhow::Result<()> {
 }
 
 /// Writes the summary to stderr; best effort, as stderr may be gone too.
-fn print_summary(kind: SummaryArg, summary: &Summary) {
+pub(crate) fn print_summary(kind: SummaryArg, summary: &Summary) {
     let line = match kind {
         SummaryArg::None => return,
         SummaryArg::Text => summary.to_text(),
@@ -291,12 +297,17 @@ fn print_summary(kind: SummaryArg, summary: &Summary) {
 
 /// Appends `line` and a newline to `path` in one write under an exclusive
 /// lock, so concurrent writers never interleave or tear lines.
+/// `-` is standard output, written in one piece too.
 fn append_line(path: &Path, line: &str) -> io::Result<()> {
-    let mut file = File::options().append(true).create(true).open(path)?;
-    file.lock()?;
     let mut bytes = Vec::with_capacity(line.len() + 1);
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
+    if path == Path::new("-") {
+        let mut stdout = io::stdout().lock();
+        return stdout.write_all(&bytes).and_then(|()| stdout.flush());
+    }
+    let mut file = File::options().append(true).create(true).open(path)?;
+    file.lock()?;
     let written = file.write_all(&bytes);
     let unlocked = file.unlock();
     written.and(unlocked)
@@ -357,15 +368,15 @@ pub fn new_session_id() -> String {
     )
 }
 
-fn millis(duration: std::time::Duration) -> f64 {
+pub(crate) fn millis(duration: std::time::Duration) -> f64 {
     (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-fn rate(tokens: u64, seconds: f64) -> Option<f64> {
+pub(crate) fn rate(tokens: u64, seconds: f64) -> Option<f64> {
     (seconds > 0.0).then(|| (tokens as f64 / seconds * 10.0).round() / 10.0)
 }
 
-fn meta_map(config: &Config) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn meta_map(config: &Config) -> serde_json::Map<String, serde_json::Value> {
     config
         .meta
         .iter()
@@ -373,7 +384,7 @@ fn meta_map(config: &Config) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
-fn json_string(text: &str) -> String {
+pub(crate) fn json_string(text: &str) -> String {
     let mut out = Vec::with_capacity(text.len() + 2);
     format::write_json_string(&mut out, text.as_bytes(), true);
     String::from_utf8(out).unwrap_or_default()

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::money::Money;
+use crate::transcript::TranscriptSummary;
 
 /// What a session did.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -68,6 +69,9 @@ pub struct Summary {
     pub error: Option<String>,
     /// From `--meta KEY=VALUE`.
     pub metadata: Map<String, Value>,
+    /// With `--input transcript`: records, and tokens and costs by price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<TranscriptSummary>,
 }
 
 impl Summary {
@@ -89,6 +93,9 @@ impl Summary {
             (None, None) => String::new(),
         };
         let kind = if self.exact { "exact" } else { "estimated" };
+        if let Some(transcript) = &self.transcript {
+            return self.transcript_text(&what, kind, &cost, transcript);
+        }
         let mut line = format!(
             "tokmeter: {what}{} ({kind}, {}) · ${cost} ({} {}) · {} · {} · {:.3} s",
             counted(self.total_tokens, "token"),
@@ -125,6 +132,61 @@ impl Summary {
         }
         line
     }
+}
+
+impl Summary {
+    /// The text line of a transcript summary.
+    fn transcript_text(
+        &self,
+        what: &str,
+        kind: &str,
+        cost: &str,
+        transcript: &TranscriptSummary,
+    ) -> String {
+        let t = transcript;
+        let mut line = format!(
+            "tokmeter: {what}{} ({kind}, {}) · ${cost} ({}, {}) · input {} ${} · output {} ${}",
+            counted(self.total_tokens, "token"),
+            self.tokenizer,
+            self.model,
+            self.count,
+            group(t.input_tokens),
+            people(&t.input_cost),
+            group(t.output_tokens),
+            people(&t.output_cost),
+        );
+        if t.cache_read_tokens > 0 || t.cache_write_tokens > 0 {
+            line.push_str(&format!(
+                " · cache read {} ${} · cache write {} ${}",
+                group(t.cache_read_tokens),
+                people(&t.cache_read_cost),
+                group(t.cache_write_tokens),
+                people(&t.cache_write_cost),
+            ));
+        }
+        line.push_str(&format!(
+            " · {} ({} tokenized, {} from usage)",
+            counted(t.records, "record"),
+            group(t.records_tokenized),
+            group(t.records_from_usage),
+        ));
+        if t.bad_lines > 0 {
+            line.push_str(&format!(" · {}", counted(t.bad_lines, "bad line")));
+        }
+        line.push_str(&format!(" · {:.3} s", self.duration_ms / 1000.0));
+        if !self.priced {
+            line.push_str(" · unknown model, not priced");
+        }
+        if let Some(error) = &self.error {
+            line.push_str(&format!(" · {error}"));
+        }
+        line
+    }
+}
+
+/// A cost with at least two decimals, for people.
+fn people(cost: &str) -> String {
+    cost.parse::<MoneyText>().map_or_else(|_| cost.to_string(), |m| m.0)
 }
 
 /// A cost printed with at least two decimals for people.

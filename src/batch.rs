@@ -1,0 +1,284 @@
+//! Pricing transcripts: many inputs at once, results in argument order.
+//!
+//! Workers take inputs in argument order and price each alone, holding one
+//! line at a time; the main thread reports each input's summary as soon as
+//! all before it are reported, then the total. Each input's result depends
+//! on its bytes only, never on how many workers ran.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::clock::{Clock, format_rfc3339};
+use crate::config::{Config, TranscriptConfig};
+use crate::error::{EXIT_FAILURE, EXIT_OK};
+use crate::input::{Framing, Source, Splitter};
+use crate::money::Money;
+use crate::run::{meta_map, millis, new_session_id, rate, report, start_clock};
+use crate::summary::Summary;
+use crate::tokenize::Tokenizer;
+use crate::transcript::{Prices, Tally, Transcript, TranscriptSummary};
+
+/// How pricing one input ended.
+#[derive(Debug)]
+enum End {
+    /// All lines were read.
+    Done,
+    /// The input could not be opened.
+    OpenFailed(io::Error),
+    /// Reading failed.
+    ReadFailed(io::Error),
+    /// A bad line under `--on-bad-line fail`: its number and what was wrong.
+    BadLine(u64, String),
+    /// A signal asked to stop.
+    Interrupted(i32),
+}
+
+/// One input's outcome.
+struct Priced {
+    tally: Tally,
+    bytes: u64,
+    clock: Clock,
+    elapsed: Duration,
+    end: End,
+}
+
+/// Prices every input of `config`.
+pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result<ExitCode> {
+    let tokenizer = config.tokenizer.build();
+    // Load an exact vocabulary once, before any clock starts.
+    tokenizer.count(b"");
+    if !config.priced {
+        eprintln!(
+            "tokmeter: warning: model \"{}\" is not in the pricing table: counting at no cost",
+            config.model.name
+        );
+    }
+    crate::signal::install();
+    let overall = start_clock(config);
+    let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
+    let prices = Prices::of(&config.model);
+    let sources = &config.sources;
+    let several = sources.len() > 1;
+    let next = AtomicUsize::new(0);
+    let mut status = EXIT_OK;
+    let mut total = Tally::default();
+    let mut bytes = 0;
+    let mut reported = 0u64;
+    let mut first_error = None;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (sender, receiver) = mpsc::channel::<(usize, Priced)>();
+        for _ in 0..settings.jobs.clamp(1, sources.len().max(1)) {
+            let sender = sender.clone();
+            let next = &next;
+            let tokenizer = tokenizer.as_ref();
+            scope.spawn(move || {
+                loop {
+                    let number = next.fetch_add(1, Ordering::Relaxed);
+                    if number >= sources.len() || interrupted() != 0 {
+                        break;
+                    }
+                    let priced = price_one(&sources[number], tokenizer, config, settings);
+                    if sender.send((number, priced)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (number, priced) in receiver {
+            waiting.insert(number, priced);
+            while let Some(priced) = waiting.remove(&due) {
+                let source = &sources[due];
+                let name = source.display_name();
+                match &priced.end {
+                    End::Done => {}
+                    End::OpenFailed(err) => {
+                        eprintln!("tokmeter: cannot open {name}: {err}");
+                        status = EXIT_FAILURE;
+                        due += 1;
+                        continue;
+                    }
+                    End::ReadFailed(err) => {
+                        eprintln!("tokmeter: reading {name}: {err}");
+                        status = EXIT_FAILURE;
+                    }
+                    End::BadLine(..) => status = EXIT_FAILURE,
+                    End::Interrupted(signal) => status = 128 + *signal as u8,
+                }
+                let session_id = if several {
+                    format!("{base_id}-{}", due + 1)
+                } else {
+                    base_id.clone()
+                };
+                let mut summary =
+                    summarize(config, tokenizer.as_ref(), &priced, &prices, session_id);
+                summary.input = config.named_inputs.then_some(name);
+                if first_error.is_none() {
+                    first_error.clone_from(&summary.error);
+                }
+                report(config, &summary)?;
+                total = total.plus(&priced.tally);
+                bytes += priced.bytes;
+                reported += 1;
+                due += 1;
+            }
+        }
+        Ok(())
+    })?;
+    if several {
+        let elapsed = overall.elapsed();
+        let priced = Priced {
+            tally: total,
+            bytes,
+            clock: overall,
+            elapsed,
+            end: End::Done,
+        };
+        let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices, base_id);
+        summary.sessions = Some(reported);
+        summary.error = first_error;
+        crate::run::print_summary(config.summary, &summary);
+    }
+    let signal = interrupted();
+    if signal != 0 {
+        status = 128 + signal as u8;
+    }
+    Ok(ExitCode::from(status))
+}
+
+fn interrupted() -> i32 {
+    crate::signal::flag().load(Ordering::Relaxed)
+}
+
+/// Prices one input, line by line.
+fn price_one(
+    source: &Source,
+    tokenizer: &dyn Tokenizer,
+    config: &Config,
+    settings: &TranscriptConfig,
+) -> Priced {
+    let clock = start_clock(config);
+    let mut transcript = Transcript::new(tokenizer, settings.options);
+    let mut bytes = 0u64;
+    let end = match source.open() {
+        Err(err) => End::OpenFailed(err),
+        Ok(reader) => {
+            let mut lines = Splitter::new(
+                reader,
+                Framing::Delimiter(vec![b'\n']),
+                true,
+                config.max_chunk,
+            );
+            let name = source.display_name();
+            let mut number = 0u64;
+            // Inside a line longer than --max-chunk, already reported.
+            let mut skipping = false;
+            'input: loop {
+                while let Some(line) = lines.next_chunk() {
+                    bytes += (line.content.len() + line.stripped.len()) as u64;
+                    if skipping || line.split {
+                        if !skipping {
+                            number += 1;
+                            let why = format!(
+                                "longer than --max-chunk ({} bytes): skipped",
+                                config.max_chunk
+                            );
+                            eprintln!("tokmeter: {name}:{number}: {why}");
+                            transcript.skip_bad_line();
+                            if settings.fail_on_bad_line {
+                                break 'input End::BadLine(number, why);
+                            }
+                        }
+                        skipping = line.split;
+                        continue;
+                    }
+                    number += 1;
+                    if let Err(why) = transcript.line(line.content) {
+                        eprintln!("tokmeter: {name}:{number}: {why}");
+                        if settings.fail_on_bad_line {
+                            break 'input End::BadLine(number, why);
+                        }
+                    }
+                }
+                if lines.at_eof() {
+                    break End::Done;
+                }
+                let signal = interrupted();
+                if signal != 0 {
+                    break End::Interrupted(signal);
+                }
+                match lines.fill() {
+                    Ok(_) => {}
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => break End::ReadFailed(err),
+                }
+            }
+        }
+    };
+    let elapsed = clock.elapsed();
+    Priced {
+        tally: transcript.finish(),
+        bytes,
+        clock,
+        elapsed,
+        end,
+    }
+}
+
+/// The summary of a priced input (or of the total).
+fn summarize(
+    config: &Config,
+    tokenizer: &dyn Tokenizer,
+    priced: &Priced,
+    prices: &Prices,
+    session_id: String,
+) -> Summary {
+    let (transcript, cost): (TranscriptSummary, Money) =
+        TranscriptSummary::priced(&priced.tally, prices);
+    let tokens = priced.tally.tokens();
+    Summary {
+        session_id,
+        model: config.model.name.clone(),
+        agent_id: config.agent_id.clone(),
+        input: None,
+        sessions: None,
+        start_time: format_rfc3339(priced.clock.start_time()),
+        end_time: format_rfc3339(priced.clock.at(priced.elapsed)),
+        duration_ms: millis(priced.elapsed),
+        time_to_first_chunk_ms: None,
+        chunk_count: priced.tally.records,
+        bytes: priced.bytes,
+        total_tokens: tokens,
+        side: "both".to_string(),
+        total_cost: cost.to_string(),
+        currency: "USD".to_string(),
+        priced: config.priced,
+        tokens_per_second: rate(tokens, priced.elapsed.as_secs_f64()),
+        tokens_per_second_after_first_chunk: None,
+        tokenizer: tokenizer.name().to_string(),
+        exact: tokenizer.is_exact() || priced.tally.tokenized == 0,
+        count: config
+            .transcript
+            .map_or("messages", |t| t.options.name())
+            .to_string(),
+        invalid_utf8_chunks: 0,
+        split_chunks: 0,
+        error: match &priced.end {
+            End::Done | End::OpenFailed(_) => None,
+            End::ReadFailed(err) => Some(format!("read error: {err}")),
+            End::BadLine(number, why) => Some(format!("bad line {number}: {why}")),
+            End::Interrupted(signal) => Some(format!(
+                "interrupted by {}",
+                crate::signal::name(*signal)
+            )),
+        },
+        metadata: meta_map(config),
+        transcript: Some(transcript),
+    }
+}

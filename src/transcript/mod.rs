@@ -1,0 +1,483 @@
+//! Transcripts: pricing JSON Lines chat records (`--input transcript`).
+//!
+//! Each line is checked whole before it counts, so a bad line adds nothing.
+//! Input roles (system, developer, user, tool) pay the input price, assistant
+//! turns the output price; a record with the provider's own usage is billed
+//! from it instead of being tokenized. Role/content lines of one input form
+//! one conversation; a `messages` line is a conversation of its own.
+
+mod record;
+
+pub use record::Bill;
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Money, Price};
+use crate::pricing::{Model, Side};
+use crate::tokenize::{Counter, Tokenizer};
+use record::{Record, Text};
+
+/// How conversations are billed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Every assistant turn pays input for the whole conversation before it.
+    pub replay: bool,
+    /// With `replay`: the part already sent at the previous turn pays the
+    /// cache-read price.
+    pub cache: bool,
+}
+
+impl Options {
+    /// The summary's `count` field: `messages`, `replay` or `replay-cache`.
+    pub fn name(self) -> &'static str {
+        match (self.replay, self.cache) {
+            (false, _) => "messages",
+            (true, false) => "replay",
+            (true, true) => "replay-cache",
+        }
+    }
+}
+
+/// The four prices a transcript's tokens pay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prices {
+    /// Input tokens.
+    pub input: Price,
+    /// Output tokens.
+    pub output: Price,
+    /// Cache reads; the input price when the table lists none.
+    pub cache_read: Price,
+    /// Cache writes; the input price when the table lists none.
+    pub cache_write: Price,
+}
+
+impl Prices {
+    /// A model's prices.
+    pub fn of(model: &Model) -> Prices {
+        Prices {
+            input: model.input,
+            output: model.output,
+            cache_read: model.cache_read.unwrap_or(model.input),
+            cache_write: model.cache_write.unwrap_or(model.input),
+        }
+    }
+}
+
+/// What one or more transcripts came to, in tokens by price.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Lines that held a record (blank lines are not records).
+    pub records: u64,
+    /// Records billed from the provider's usage.
+    pub from_usage: u64,
+    /// Records whose text was tokenized.
+    pub tokenized: u64,
+    /// Lines skipped as bad.
+    pub bad_lines: u64,
+    /// Messages in the records.
+    pub messages: u64,
+    /// Tokens billed, by price.
+    pub bill: Bill,
+}
+
+impl Tally {
+    /// The field-by-field sum of two tallies.
+    #[must_use]
+    pub fn plus(&self, other: &Tally) -> Tally {
+        let (a, b) = (&self.bill, &other.bill);
+        Tally {
+            records: self.records + other.records,
+            from_usage: self.from_usage + other.from_usage,
+            tokenized: self.tokenized + other.tokenized,
+            bad_lines: self.bad_lines + other.bad_lines,
+            messages: self.messages + other.messages,
+            bill: Bill {
+                input: a.input + b.input,
+                output: a.output + b.output,
+                cache_read: a.cache_read + b.cache_read,
+                cache_write: a.cache_write + b.cache_write,
+            },
+        }
+    }
+
+    /// All tokens billed.
+    pub fn tokens(&self) -> u64 {
+        let b = &self.bill;
+        b.input + b.output + b.cache_read + b.cache_write
+    }
+}
+
+/// A tally priced: the `transcript` object of a summary.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TranscriptSummary {
+    /// Lines that held a record.
+    pub records: u64,
+    /// Records billed from the provider's usage.
+    pub records_from_usage: u64,
+    /// Records whose text was tokenized.
+    pub records_tokenized: u64,
+    /// Lines skipped as bad.
+    pub bad_lines: u64,
+    /// Messages in the records.
+    pub messages: u64,
+    /// Input tokens at the input price.
+    pub input_tokens: u64,
+    /// Output tokens at the output price.
+    pub output_tokens: u64,
+    /// Tokens read from the prompt cache.
+    pub cache_read_tokens: u64,
+    /// Tokens written to the prompt cache.
+    pub cache_write_tokens: u64,
+    /// Exact decimal USD.
+    pub input_cost: String,
+    /// Exact decimal USD.
+    pub output_cost: String,
+    /// Exact decimal USD.
+    pub cache_read_cost: String,
+    /// Exact decimal USD.
+    pub cache_write_cost: String,
+}
+
+impl TranscriptSummary {
+    /// The tally at `prices`, and the total cost.
+    pub fn priced(tally: &Tally, prices: &Prices) -> (TranscriptSummary, Money) {
+        let b = &tally.bill;
+        let costs = [
+            prices.input.cost(b.input),
+            prices.output.cost(b.output),
+            prices.cache_read.cost(b.cache_read),
+            prices.cache_write.cost(b.cache_write),
+        ];
+        let total = costs.iter().copied().sum();
+        let summary = TranscriptSummary {
+            records: tally.records,
+            records_from_usage: tally.from_usage,
+            records_tokenized: tally.tokenized,
+            bad_lines: tally.bad_lines,
+            messages: tally.messages,
+            input_tokens: b.input,
+            output_tokens: b.output,
+            cache_read_tokens: b.cache_read,
+            cache_write_tokens: b.cache_write,
+            input_cost: costs[0].to_string(),
+            output_cost: costs[1].to_string(),
+            cache_read_cost: costs[2].to_string(),
+            cache_write_cost: costs[3].to_string(),
+        };
+        (summary, total)
+    }
+}
+
+/// Which side a role pays, or `None` for a role we do not know.
+pub fn side_of(role: &str) -> Option<Side> {
+    match role {
+        "assistant" | "model" => Some(Side::Output),
+        "system" | "developer" | "user" | "tool" | "function" => Some(Side::Input),
+        _ => None,
+    }
+}
+
+/// Token state of one conversation.
+#[derive(Clone, Copy, Debug, Default)]
+struct Conversation {
+    /// Tokens of the conversation so far.
+    context: u64,
+    /// The prompt of the last billed turn: what a cache would hold.
+    sent: u64,
+    /// Input tokens not yet billed (without replay): usage that follows
+    /// includes them in its prompt; otherwise they are billed as input.
+    pending: u64,
+}
+
+/// Prices the lines of one input.
+pub struct Transcript {
+    counter: Box<dyn Counter>,
+    options: Options,
+    /// The conversation of the role/content lines.
+    conversation: Conversation,
+    tally: Tally,
+}
+
+impl Transcript {
+    /// A transcript counted with `tokenizer`.
+    pub fn new(tokenizer: &dyn Tokenizer, options: Options) -> Transcript {
+        Transcript {
+            counter: tokenizer.counter(),
+            options,
+            conversation: Conversation::default(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// Prices one line (its newline removed). A blank line is no record. A
+    /// bad line adds nothing and is counted in `bad_lines`; the error says
+    /// what is wrong, and where in the line when JSON says.
+    pub fn line(&mut self, line: &[u8]) -> Result<(), String> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        self.parse_and_count(line).inspect_err(|_| {
+            self.tally.bad_lines += 1;
+        })
+    }
+
+    /// Counts a line that was too long to read as bad.
+    pub fn skip_bad_line(&mut self) {
+        self.tally.bad_lines += 1;
+    }
+
+    /// Ends the input and returns its tally.
+    pub fn finish(mut self) -> Tally {
+        let mut conversation = self.conversation;
+        self.end(&mut conversation);
+        self.tally
+    }
+
+    /// The tally so far (role/content input not yet billed excluded).
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    fn parse_and_count(&mut self, line: &[u8]) -> Result<(), String> {
+        // A struct would also accept a JSON array, field by position.
+        if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err("not a JSON object".to_string());
+        }
+        let mut record: Record<'_> = serde_json::from_slice(line).map_err(describe)?;
+        while record.role.is_none()
+            && record.messages.is_none()
+            && let Some(inner) = record.message.take()
+        {
+            let usage = record.usage.take();
+            record = *inner;
+            record.usage = record.usage.or(usage);
+        }
+        let bill = record.usage.as_ref().map(|usage| usage.bill()).transpose()?;
+        if let Some(messages) = &record.messages {
+            let sides = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    side_of(&m.role).ok_or_else(|| {
+                        format!("unknown role \"{}\" in message {}", m.role, i + 1)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.tally.records += 1;
+            self.tally.messages += messages.len() as u64;
+            let mut conversation = Conversation::default();
+            if let Some(bill) = bill {
+                self.tally.from_usage += 1;
+                self.usage(&mut conversation, bill);
+            } else {
+                self.tally.tokenized += 1;
+                for (message, side) in messages.iter().zip(sides) {
+                    let tokens = self.count(message.content.as_ref());
+                    self.message(&mut conversation, side, tokens);
+                }
+            }
+            self.end(&mut conversation);
+            return Ok(());
+        }
+        let Some(role) = &record.role else {
+            return Err(
+                "not a chat record: expected \"role\" and \"content\", or \"messages\"".to_string(),
+            );
+        };
+        let side = side_of(role).ok_or_else(|| format!("unknown role \"{role}\""))?;
+        self.tally.records += 1;
+        self.tally.messages += 1;
+        let mut conversation = self.conversation;
+        if let Some(bill) = bill {
+            self.tally.from_usage += 1;
+            self.usage(&mut conversation, bill);
+        } else {
+            self.tally.tokenized += 1;
+            let tokens = self.count(record.content.as_ref());
+            self.message(&mut conversation, side, tokens);
+        }
+        self.conversation = conversation;
+        Ok(())
+    }
+
+    /// Tokens of a message's text: each piece counted on its own, at least
+    /// 1 when not empty.
+    fn count(&mut self, text: Option<&Text<'_>>) -> u64 {
+        let Some(text) = text else { return 0 };
+        text.0
+            .iter()
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| {
+                self.counter.reset();
+                self.counter.push(piece.as_bytes()).max(1)
+            })
+            .sum()
+    }
+
+    fn message(&mut self, conversation: &mut Conversation, side: Side, tokens: u64) {
+        let bill = &mut self.tally.bill;
+        match (side, self.options.replay) {
+            (Side::Input, false) => conversation.pending += tokens,
+            (Side::Input, true) => conversation.context += tokens,
+            (Side::Output, false) => {
+                bill.input += std::mem::take(&mut conversation.pending);
+                bill.output += tokens;
+            }
+            (Side::Output, true) => {
+                if self.options.cache {
+                    bill.cache_read += conversation.sent;
+                    bill.input += conversation.context - conversation.sent;
+                } else {
+                    bill.input += conversation.context;
+                }
+                bill.output += tokens;
+                conversation.sent = conversation.context;
+                conversation.context += tokens;
+            }
+        }
+    }
+
+    /// A turn billed by the provider: its prompt covers all before it.
+    fn usage(&mut self, conversation: &mut Conversation, bill: Bill) {
+        let total = &mut self.tally.bill;
+        total.input += bill.input;
+        total.output += bill.output;
+        total.cache_read += bill.cache_read;
+        total.cache_write += bill.cache_write;
+        let prompt = bill.input + bill.cache_read + bill.cache_write;
+        conversation.pending = 0;
+        conversation.sent = prompt;
+        conversation.context = prompt + bill.output;
+    }
+
+    /// The end of a conversation: input no turn billed is billed once,
+    /// unless replaying (nothing answered it, so nothing sent it).
+    fn end(&mut self, conversation: &mut Conversation) {
+        if !self.options.replay {
+            self.tally.bill.input += std::mem::take(&mut conversation.pending);
+        }
+    }
+}
+
+/// A JSON error without serde_json's "at line 1 column N" (the caller names
+/// the line), with the column kept.
+fn describe(err: serde_json::Error) -> String {
+    let text = err.to_string();
+    let message = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    let kind = match err.classify() {
+        serde_json::error::Category::Eof => "truncated JSON: ",
+        serde_json::error::Category::Syntax => "invalid JSON: ",
+        serde_json::error::Category::Data | serde_json::error::Category::Io => "",
+    };
+    format!("column {}: {kind}{message}", err.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::Heuristic;
+
+    /// Tallies `lines` with the heuristic (4 bytes per token).
+    fn tally(options: Options, lines: &[&str]) -> Tally {
+        let tokenizer = Heuristic::default();
+        let mut transcript = Transcript::new(&tokenizer, options);
+        for line in lines {
+            let _ = transcript.line(line.as_bytes());
+        }
+        transcript.finish()
+    }
+
+    fn bill(input: u64, output: u64, cache_read: u64, cache_write: u64) -> Bill {
+        Bill {
+            input,
+            output,
+            cache_read,
+            cache_write,
+        }
+    }
+
+    // 8, 4 and 12 bytes: 2, 1 and 3 tokens.
+    const CHAT: [&str; 4] = [
+        r#"{"role":"system","content":"12345678"}"#,
+        r#"{"role":"user","content":"1234"}"#,
+        r#"{"role":"assistant","content":"123456789012"}"#,
+        r#"{"role":"user","content":"1234"}"#,
+    ];
+
+    #[test]
+    fn each_message_once_by_role() {
+        let t = tally(Options::default(), &CHAT);
+        assert_eq!(t.bill, bill(4, 3, 0, 0));
+        assert_eq!((t.records, t.tokenized, t.messages), (4, 4, 4));
+    }
+
+    #[test]
+    fn replay_bills_the_context_at_every_assistant_turn() {
+        let mut lines = CHAT.to_vec();
+        lines.push(r#"{"role":"assistant","content":"12345678"}"#);
+        let replay = Options {
+            replay: true,
+            cache: false,
+        };
+        // Turn 1: prompt 3, output 3. Turn 2: prompt 3+3+1 = 7, output 2.
+        assert_eq!(tally(replay, &lines).bill, bill(10, 5, 0, 0));
+        let cached = Options {
+            replay: true,
+            cache: true,
+        };
+        // Turn 2 reads turn 1's prompt (3) from the cache.
+        assert_eq!(tally(cached, &lines).bill, bill(7, 5, 3, 0));
+    }
+
+    #[test]
+    fn usage_replaces_tokenizing_and_covers_the_input_before_it() {
+        let lines = [
+            r#"{"role":"user","content":"1234"}"#,
+            r#"{"role":"assistant","content":"x","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":7,"cache_creation_input_tokens":1}}"#,
+            r#"{"role":"user","content":"12345678"}"#,
+        ];
+        let t = tally(Options::default(), &lines);
+        assert_eq!(t.bill, bill(10 + 2, 5, 7, 1));
+        assert_eq!((t.from_usage, t.tokenized), (1, 2));
+    }
+
+    #[test]
+    fn messages_lines_are_conversations_of_their_own() {
+        let line = r#"{"messages":[{"role":"user","content":"1234"},{"role":"assistant","content":[{"type":"text","text":"12345678"}]}]}"#;
+        let replay = Options {
+            replay: true,
+            cache: false,
+        };
+        assert_eq!(tally(replay, &[line, line]).bill, bill(2, 4, 0, 0));
+        assert_eq!(tally(replay, &[line, line]).messages, 4);
+    }
+
+    #[test]
+    fn bad_lines_add_nothing() {
+        let lines = [
+            r#"{"role":"user","content":"12345678""#,
+            r#"{"role":"user","content":5}"#,
+            r#"{"role":"narrator","content":"1234"}"#,
+            r#"{"messages":[{"role":"user","content":"1234"},{"role":"x"}]}"#,
+            r#"[1,2]"#,
+            r#"{"usage":{}, "role":"assistant"}"#,
+            "",
+            "  ",
+        ];
+        let t = tally(Options::default(), &lines);
+        assert_eq!(t.bad_lines, 6);
+        assert_eq!((t.records, t.messages, t.tokens()), (0, 0, 0));
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let tokenizer = Heuristic::default();
+        let mut transcript = Transcript::new(&tokenizer, Options::default());
+        let err = transcript.line(br#"{"role":"user","content":"abc"#).unwrap_err();
+        assert!(err.starts_with("column 29: truncated JSON"), "{err}");
+        let err = transcript.line(br#"{"role":"user","content":5}"#).unwrap_err();
+        assert!(err.contains("invalid type: integer `5`"), "{err}");
+    }
+}

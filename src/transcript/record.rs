@@ -1,0 +1,297 @@
+//! One line of a transcript: the shapes accepted and how they are read.
+//!
+//! A line is a message (`{"role", "content"}`), a conversation
+//! (`{"messages": [...]}`), or either nested under `"message"` as agents'
+//! logs write them. Content is a string, null, or a list of parts whose text
+//! counts; nothing else is guessed at. Unknown fields are ignored.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A parsed line, before validation.
+#[derive(Debug, Default, Deserialize)]
+pub struct Record<'a> {
+    /// The role of a single message.
+    #[serde(borrow, default)]
+    pub role: Option<Cow<'a, str>>,
+    /// The text of a single message.
+    #[serde(borrow, default)]
+    pub content: Option<Text<'a>>,
+    /// A whole conversation.
+    #[serde(borrow, default)]
+    pub messages: Option<Vec<Message<'a>>>,
+    /// The provider's own token counts.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// The same record nested one level down.
+    #[serde(borrow, default)]
+    pub message: Option<Box<Record<'a>>>,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Deserialize)]
+pub struct Message<'a> {
+    /// `system`, `user`, `assistant`, ...
+    #[serde(borrow)]
+    pub role: Cow<'a, str>,
+    /// Its text.
+    #[serde(borrow, default)]
+    pub content: Option<Text<'a>>,
+}
+
+/// The countable text of a content value: its pieces, each counted alone.
+#[derive(Debug, Default)]
+pub struct Text<'a>(pub Vec<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut pieces = Vec::new();
+        deserializer.deserialize_any(TextVisitor {
+            pieces: &mut pieces,
+            marker: PhantomData,
+        })?;
+        Ok(Text(pieces))
+    }
+}
+
+/// Collects the text of a string, a list of parts, or a part.
+struct TextVisitor<'p, 'a> {
+    pieces: &'p mut Vec<Cow<'a, str>>,
+    marker: PhantomData<&'a ()>,
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("text: a string, a list of parts, or null")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<(), E> {
+        self.pieces.push(Cow::Borrowed(text));
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        self.pieces.push(Cow::Owned(text.to_string()));
+        Ok(())
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<(), E> {
+        self.pieces.push(Cow::Owned(text));
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while seq
+            .next_element_seed(TextSeed {
+                pieces: &mut *self.pieces,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    /// A part: its `text`, `thinking` and nested `content` count; images,
+    /// tool inputs and other fields do not.
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(key) = map.next_key::<PartKey>()? {
+            match key {
+                PartKey::Text => map.next_value_seed(TextSeed {
+                    pieces: &mut *self.pieces,
+                })?,
+                PartKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct TextSeed<'p, 'a> {
+    pieces: &'p mut Vec<Cow<'a, str>>,
+}
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for TextSeed<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(TextVisitor {
+            pieces: self.pieces,
+            marker: PhantomData,
+        })
+    }
+}
+
+/// The fields of a part that hold countable text.
+enum PartKey {
+    Text,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for PartKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = PartKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<PartKey, E> {
+                Ok(match key {
+                    "text" | "thinking" | "content" => PartKey::Text,
+                    _ => PartKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// Token counts a provider reported, in OpenAI's or Anthropic's names.
+#[derive(Debug, Default, Deserialize)]
+pub struct Usage {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    prompt_tokens_details: Option<Details>,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    input_tokens_details: Option<Details>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Details {
+    cached_tokens: Option<u64>,
+}
+
+/// Billed tokens by price.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bill {
+    /// Input tokens at the input price.
+    pub input: u64,
+    /// Output tokens at the output price.
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    pub cache_write: u64,
+}
+
+impl Usage {
+    /// What the provider billed. OpenAI's `prompt_tokens` (and the Responses
+    /// API's `input_tokens`) include `cached_tokens`, which are taken out and
+    /// priced as cache reads; Anthropic's `input_tokens` exclude the cache
+    /// fields already.
+    pub fn bill(&self) -> Result<Bill, String> {
+        let prompt = self.prompt_tokens.or(self.input_tokens);
+        let output = self.completion_tokens.or(self.output_tokens);
+        let cached = self
+            .prompt_tokens_details
+            .as_ref()
+            .or(self.input_tokens_details.as_ref())
+            .and_then(|details| details.cached_tokens)
+            .unwrap_or(0);
+        if prompt.is_none()
+            && output.is_none()
+            && self.cache_read_input_tokens.is_none()
+            && self.cache_creation_input_tokens.is_none()
+        {
+            return Err("\"usage\" holds no token counts".to_string());
+        }
+        let prompt = prompt.unwrap_or(0);
+        let input = prompt.checked_sub(cached).ok_or_else(|| {
+            format!("\"usage\": cached_tokens ({cached}) exceed the prompt tokens ({prompt})")
+        })?;
+        Ok(Bill {
+            input,
+            output: output.unwrap_or(0),
+            cache_read: cached.saturating_add(self.cache_read_input_tokens.unwrap_or(0)),
+            cache_write: self.cache_creation_input_tokens.unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Record<'_> {
+        serde_json::from_str(line).unwrap()
+    }
+
+    fn pieces(text: &Option<Text<'_>>) -> Vec<String> {
+        text.as_ref()
+            .map(|t| t.0.iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn content_shapes() {
+        let record = parse(r#"{"role":"user","content":"hi \"there\""}"#);
+        assert_eq!(pieces(&record.content), ["hi \"there\""]);
+        let record = parse(
+            r#"{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"x"}},"b",{"type":"tool_result","content":[{"type":"text","text":"c"}]},{"type":"thinking","thinking":"d","signature":"zz"}]}"#,
+        );
+        assert_eq!(pieces(&record.content), ["a", "b", "c", "d"]);
+        let record = parse(r#"{"role":"assistant","content":null,"tool_calls":[]}"#);
+        assert!(pieces(&record.content).is_empty());
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        assert!(serde_json::from_str::<Record<'_>>(r#"{"role":"user","content":5}"#).is_err());
+        assert!(serde_json::from_str::<Record<'_>>(r#"{"role":7,"content":"x"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Record<'_>>(r#"{"messages":[{"content":"x"}]}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<Record<'_>>(r#"{"usage":{"prompt_tokens":-1}}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn usage_in_both_dialects() {
+        let openai = parse(
+            r#"{"usage":{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120,"prompt_tokens_details":{"cached_tokens":64}}}"#,
+        );
+        assert_eq!(
+            openai.usage.unwrap().bill(),
+            Ok(Bill {
+                input: 36,
+                output: 20,
+                cache_read: 64,
+                cache_write: 0
+            })
+        );
+        let anthropic = parse(
+            r#"{"usage":{"input_tokens":3,"output_tokens":50,"cache_read_input_tokens":1000,"cache_creation_input_tokens":200,"service_tier":"standard"}}"#,
+        );
+        assert_eq!(
+            anthropic.usage.unwrap().bill(),
+            Ok(Bill {
+                input: 3,
+                output: 50,
+                cache_read: 1000,
+                cache_write: 200
+            })
+        );
+        assert!(parse(r#"{"usage":{}}"#).usage.unwrap().bill().is_err());
+        let over = parse(r#"{"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":2}}}"#);
+        assert!(over.usage.unwrap().bill().is_err());
+    }
+}
