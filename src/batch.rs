@@ -273,10 +273,9 @@ fn summarize(
             End::Done | End::OpenFailed(_) => None,
             End::ReadFailed(err) => Some(format!("read error: {err}")),
             End::BadLine(number, why) => Some(format!("bad line {number}: {why}")),
-            End::Interrupted(signal) => Some(format!(
-                "interrupted by {}",
-                crate::signal::name(*signal)
-            )),
+            End::Interrupted(signal) => {
+                Some(format!("interrupted by {}", crate::signal::name(*signal)))
+            }
         },
         metadata: meta_map(config),
         transcript: Some(transcript),

@@ -30,8 +30,8 @@
 //! assert_eq!(price.cost(3).to_string(), "0.00000045");
 //! ```
 
-pub mod cli;
 pub mod batch;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -27,9 +27,16 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
+            // clap's first paragraph, on one line (it may list arguments
+            // on lines of their own).
             let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let first: Vec<&str> = rendered
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = first.join(" ");
+            let message = first.strip_prefix("error: ").unwrap_or(&first);
             eprintln!("tokmeter: {message} (see tokmeter --help)");
             return ExitCode::from(EXIT_USAGE);
         }

@@ -123,10 +123,11 @@ pub fn merge(summaries: Vec<Summary>, id: String) -> anyhow::Result<Summary> {
         merged.total_tokens += s.total_tokens;
         merged.invalid_utf8_chunks += s.invalid_utf8_chunks;
         merged.split_chunks += s.split_chunks;
-        merged.time_to_first_chunk_ms = match (merged.time_to_first_chunk_ms, s.time_to_first_chunk_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        merged.time_to_first_chunk_ms =
+            match (merged.time_to_first_chunk_ms, s.time_to_first_chunk_ms) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         merged.exact &= s.exact;
         merged.priced &= s.priced;
         same_or_mixed(&mut merged.model, &s.model);
@@ -153,7 +154,9 @@ pub fn merge(summaries: Vec<Summary>, id: String) -> anyhow::Result<Summary> {
     if errors > 1
         && let Some(error) = &merged.error
     {
-        merged.error = Some(format!("{errors} sessions ended with an error; the first: {error}"));
+        merged.error = Some(format!(
+            "{errors} sessions ended with an error; the first: {error}"
+        ));
     }
     let span = (end - start).to_std().unwrap_or_default();
     merged.start_time = format_rfc3339(start);

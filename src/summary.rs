@@ -186,7 +186,8 @@ impl Summary {
 
 /// A cost with at least two decimals, for people.
 fn people(cost: &str) -> String {
-    cost.parse::<MoneyText>().map_or_else(|_| cost.to_string(), |m| m.0)
+    cost.parse::<MoneyText>()
+        .map_or_else(|_| cost.to_string(), |m| m.0)
 }
 
 /// A cost printed with at least two decimals for people.

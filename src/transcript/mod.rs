@@ -252,15 +252,18 @@ impl Transcript {
             record = *inner;
             record.usage = record.usage.or(usage);
         }
-        let bill = record.usage.as_ref().map(|usage| usage.bill()).transpose()?;
+        let bill = record
+            .usage
+            .as_ref()
+            .map(|usage| usage.bill())
+            .transpose()?;
         if let Some(messages) = &record.messages {
             let sides = messages
                 .iter()
                 .enumerate()
                 .map(|(i, m)| {
-                    side_of(&m.role).ok_or_else(|| {
-                        format!("unknown role \"{}\" in message {}", m.role, i + 1)
-                    })
+                    side_of(&m.role)
+                        .ok_or_else(|| format!("unknown role \"{}\" in message {}", m.role, i + 1))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             self.tally.records += 1;
@@ -471,13 +474,69 @@ mod tests {
         assert_eq!((t.records, t.messages, t.tokens()), (0, 0, 0));
     }
 
+    /// A role/content or messages line from generated parts.
+    fn line_of(kind: u8, role: usize, text: &str) -> String {
+        let roles = ["system", "user", "assistant", "tool", "developer"];
+        let text = serde_json::to_string(text).unwrap();
+        match kind % 3 {
+            0 => format!(r#"{{"role":"{}","content":{text}}}"#, roles[role % 5]),
+            1 => format!(
+                r#"{{"role":"{}","content":[{{"type":"text","text":{text}}},{{"type":"image"}}]}}"#,
+                roles[role % 5]
+            ),
+            _ => format!(
+                r#"{{"messages":[{{"role":"user","content":{text}}},{{"role":"assistant","content":{text}}}]}}"#
+            ),
+        }
+    }
+
+    proptest::proptest! {
+        /// Without replay every message counts once, wherever the input is
+        /// cut: shards sum to the whole.
+        #[test]
+        fn shards_sum_to_the_whole(
+            parts in proptest::collection::vec((0u8..3, 0usize..5, "\\PC{0,40}"), 0..30),
+            cut in 0usize..31,
+        ) {
+            let lines: Vec<String> = parts.iter().map(|(k, r, t)| line_of(*k, *r, t)).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let cut = cut.min(lines.len());
+            let whole = tally(Options::default(), &lines);
+            let shards = tally(Options::default(), &lines[..cut])
+                .plus(&tally(Options::default(), &lines[cut..]));
+            proptest::prop_assert_eq!(whole, shards);
+            proptest::prop_assert_eq!(whole.records, lines.len() as u64);
+            proptest::prop_assert_eq!(whole.bad_lines, 0);
+        }
+
+        /// Replay bills the same output as counting each message once, and
+        /// the cache only moves input tokens to cache reads.
+        #[test]
+        fn replay_keeps_outputs_and_cache_moves_input_to_cache_reads(
+            parts in proptest::collection::vec((0u8..3, 0usize..5, "[a-z ]{0,40}"), 0..30),
+        ) {
+            let lines: Vec<String> = parts.iter().map(|(k, r, t)| line_of(*k, *r, t)).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let once = tally(Options::default(), &lines);
+            let replay = tally(Options { replay: true, cache: false }, &lines);
+            let cached = tally(Options { replay: true, cache: true }, &lines);
+            proptest::prop_assert_eq!(replay.bill.output, once.bill.output);
+            proptest::prop_assert_eq!(cached.bill.output, replay.bill.output);
+            proptest::prop_assert_eq!(cached.bill.input + cached.bill.cache_read, replay.bill.input);
+        }
+    }
+
     #[test]
     fn errors_say_what_and_where() {
         let tokenizer = Heuristic::default();
         let mut transcript = Transcript::new(&tokenizer, Options::default());
-        let err = transcript.line(br#"{"role":"user","content":"abc"#).unwrap_err();
+        let err = transcript
+            .line(br#"{"role":"user","content":"abc"#)
+            .unwrap_err();
         assert!(err.starts_with("column 29: truncated JSON"), "{err}");
-        let err = transcript.line(br#"{"role":"user","content":5}"#).unwrap_err();
+        let err = transcript
+            .line(br#"{"role":"user","content":5}"#)
+            .unwrap_err();
         assert!(err.contains("invalid type: integer `5`"), "{err}");
     }
 }

@@ -256,12 +256,8 @@ mod tests {
     fn wrong_types_are_errors() {
         assert!(serde_json::from_str::<Record<'_>>(r#"{"role":"user","content":5}"#).is_err());
         assert!(serde_json::from_str::<Record<'_>>(r#"{"role":7,"content":"x"}"#).is_err());
-        assert!(
-            serde_json::from_str::<Record<'_>>(r#"{"messages":[{"content":"x"}]}"#).is_err()
-        );
-        assert!(
-            serde_json::from_str::<Record<'_>>(r#"{"usage":{"prompt_tokens":-1}}"#).is_err()
-        );
+        assert!(serde_json::from_str::<Record<'_>>(r#"{"messages":[{"content":"x"}]}"#).is_err());
+        assert!(serde_json::from_str::<Record<'_>>(r#"{"usage":{"prompt_tokens":-1}}"#).is_err());
     }
 
     #[test]
@@ -291,7 +287,8 @@ mod tests {
             })
         );
         assert!(parse(r#"{"usage":{}}"#).usage.unwrap().bill().is_err());
-        let over = parse(r#"{"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":2}}}"#);
+        let over =
+            parse(r#"{"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":2}}}"#);
         assert!(over.usage.unwrap().bill().is_err());
     }
 }

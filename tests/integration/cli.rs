@@ -68,7 +68,19 @@ fn man_page_documents_every_visible_flag() {
         );
     }
     let command = tokmeter::cli::Args::command();
-    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+    for sub in command.get_subcommands() {
+        assert!(
+            page.contains(&format!("tokmeter {}", sub.get_name())),
+            "subcommand {} is not in man/tokmeter.1",
+            sub.get_name()
+        );
+    }
+    let arguments = command.get_arguments().chain(
+        command
+            .get_subcommands()
+            .flat_map(|sub| sub.get_arguments()),
+    );
+    for arg in arguments.filter(|a| !a.is_hide_set()) {
         if let Some(long) = arg.get_long() {
             let roff = format!("\\-\\-{}", long.replace('-', "\\-"));
             assert!(page.contains(&roff), "--{long} is not in man/tokmeter.1");

@@ -10,4 +10,5 @@ mod formats;
 mod guards;
 mod pipe;
 mod pricing;
+mod transcript;
 mod transparency;
