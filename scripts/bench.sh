@@ -19,7 +19,9 @@
 #   6. per-chunk latency with ../shared/bench/latency_probe.py (300 token lines,
 #      one every 10 ms): cat vs tokmeter raw/json/sse;
 #   7. writes BENCHMARKS.md: machine, exact commands, tables, ratios, and each
-#      SPEC §12 floor with its measured value and PASS/FAIL.
+#      SPEC §12 floor with its measured value and PASS/FAIL; then appends the
+#      tiktoken comparison, the cost of --progress and transcript throughput
+#      (scripts/transcript_bench.sh: one file, 8 shards with -j 1 and -j 2).
 #
 # Needs: hyperfine, /usr/bin/time (Debian: apt-get install -y hyperfine time),
 #   python3 >= 3.11 (stdlib only), cargo (unless TOKMETER is given), and what
@@ -656,6 +658,17 @@ if command -v script >/dev/null 2>&1; then
         echo "From \`scripts/progress_cost.sh\`: stderr on a pseudo-terminal (util-linux script), so the live line is drawn."
         echo
         TOKMETER="$TOK" RUNS="${RUNS:-10}" "$ROOT/scripts/progress_cost.sh" "$CORPUS/prose.txt"
+    } >> "$OUT_MD"
+fi
+# Transcripts: one file, and shards priced on one core and on all.
+if [[ -f "$CORPUS/transcript.jsonl" ]]; then
+    {
+        echo
+        echo "## Transcripts (transcript.jsonl)"
+        echo
+        echo "From \`scripts/transcript_bench.sh\`: \`--input transcript\`, one file, then the file cut into 8 shards priced with \`-j 1\` and \`-j 2\`."
+        echo
+        TOKMETER="$TOK" RUNS="$RUNS" "$ROOT/scripts/transcript_bench.sh" "$CORPUS/transcript.jsonl"
     } >> "$OUT_MD"
 fi
 cat "$ROOT/scripts/bench_notes.md" >> "$OUT_MD"
