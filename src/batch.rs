@@ -17,7 +17,7 @@ use crate::config::{Config, TranscriptConfig};
 use crate::error::{EXIT_FAILURE, EXIT_OK};
 use crate::input::{Framing, Source, Splitter};
 use crate::money::Money;
-use crate::run::{meta_map, millis, new_session_id, rate, report, start_clock};
+use crate::run::{meta_map, millis, new_session_id, prepare, rate, report, start_clock};
 use crate::summary::Summary;
 use crate::tokenize::Tokenizer;
 use crate::transcript::{Prices, Tally, Transcript, TranscriptSummary};
@@ -48,16 +48,7 @@ struct Priced {
 
 /// Prices every input of `config`.
 pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result<ExitCode> {
-    let tokenizer = config.tokenizer.build();
-    // Load an exact vocabulary once, before any clock starts.
-    tokenizer.count(b"");
-    if !config.priced {
-        eprintln!(
-            "tokmeter: warning: model \"{}\" is not in the pricing table: counting at no cost",
-            config.model.name
-        );
-    }
-    crate::signal::install();
+    let tokenizer = prepare(config);
     let overall = start_clock(config);
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let prices = Prices::of(&config.model);

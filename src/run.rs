@@ -48,18 +48,9 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             .context("cannot open standard output")?,
     );
     let mut output = Output::new(stdout, config.flush);
-    let tokenizer = config.tokenizer.build();
-    // Load an exact vocabulary now, so no session's clock counts it.
-    tokenizer.count(b"");
+    let tokenizer = prepare(config);
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let several = config.sources.len() > 1;
-    if !config.priced {
-        eprintln!(
-            "tokmeter: warning: model \"{}\" is not in the pricing table: counting at no cost",
-            config.model.name
-        );
-    }
-    crate::signal::install();
     let overall = start_clock(config);
     let mut summaries: Vec<Summary> = Vec::new();
     let mut spent = Totals::default();
@@ -157,6 +148,22 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
         print_summary(config.summary, &total);
     }
     Ok(ExitCode::from(status))
+}
+
+/// What every run does before reading: builds the tokenizer and loads an
+/// exact vocabulary (so no session's clock counts it), warns about an
+/// unpriced model, and installs the signal handlers.
+pub(crate) fn prepare(config: &Config) -> Box<dyn crate::tokenize::Tokenizer> {
+    let tokenizer = config.tokenizer.build();
+    tokenizer.count(b"");
+    if !config.priced {
+        eprintln!(
+            "tokmeter: warning: model \"{}\" is not in the pricing table: counting at no cost",
+            config.model.name
+        );
+    }
+    crate::signal::install();
+    tokenizer
 }
 
 pub(crate) fn start_clock(config: &Config) -> Clock {
