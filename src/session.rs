@@ -152,7 +152,8 @@ pub fn meter_stream<R: Read, W: Write>(
         && !has_budget;
     let stop = 'session: loop {
         while by_runs && let Some(run) = splitter.peek_block() {
-            if simdutf8::basic::from_utf8(run).is_err() {
+            let (chunks, valid_utf8) = splitter.scan_block(run);
+            if !valid_utf8 {
                 // Chunk by chunk, so invalid chunks are counted one by one.
                 break;
             }
@@ -163,7 +164,6 @@ pub fn meter_stream<R: Read, W: Write>(
             if first_chunk.is_none() {
                 first_chunk = Some(clock.elapsed());
             }
-            let chunks = splitter.chunks_in_block(run);
             let measure = meter.measure(run);
             meter.record_run(measure, run.len(), chunks);
             if let Some(progress) = settings.progress {

@@ -2,6 +2,7 @@
 //!
 //! An input is standard input or a named file; `-` means standard input.
 
+pub mod scan;
 pub mod splitter;
 
 pub use splitter::{Chunk, Framing, Splitter};

@@ -131,13 +131,12 @@ impl<R: Read> Splitter<R> {
         (block.len() <= self.max_chunk).then_some(block)
     }
 
-    /// The number of chunks in a block from [`Splitter::peek_block`].
-    pub fn chunks_in_block(&self, block: &[u8]) -> u64 {
+    /// The number of chunks in a block from [`Splitter::peek_block`], and
+    /// whether the block is valid UTF-8, in one pass.
+    pub fn scan_block(&self, block: &[u8]) -> (u64, bool) {
         match &self.framing {
-            Framing::Delimiter(delimiter) => {
-                memchr::memchr_iter(delimiter[0], block).count() as u64
-            }
-            Framing::Arrival => 0,
+            Framing::Delimiter(delimiter) => super::scan::count_and_validate(block, delimiter[0]),
+            Framing::Arrival => (0, simdutf8::basic::from_utf8(block).is_ok()),
         }
     }
 
