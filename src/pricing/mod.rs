@@ -11,11 +11,13 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod builtin;
+
 use crate::money::Price;
 use crate::tokenize::{Encoding, HeuristicRule, TokenizerKind};
 
-/// The built-in table, compiled from `pricing.toml` at the repository root.
-pub const BUILTIN_TABLE: &str = include_str!("../pricing.toml");
+/// The text of the built-in table, `pricing.toml` at the repository root.
+pub const BUILTIN_TABLE: &str = include_str!("../../pricing.toml");
 
 /// Which price the stream's tokens pay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +138,36 @@ struct RawModel {
     aliases: Vec<Spanned<String>>,
 }
 
+/// A value as written, and where it is in the file (nowhere for the
+/// compiled built-in table).
+struct At<T> {
+    value: T,
+    span: Option<Range<usize>>,
+}
+
+impl<T> At<T> {
+    fn new(value: T, span: Range<usize>) -> At<T> {
+        At {
+            value,
+            span: Some(span),
+        }
+    }
+}
+
+/// One model's fields as written, before validation.
+struct Entry<'t> {
+    name: At<&'t str>,
+    provider: Option<&'t str>,
+    input: At<&'t str>,
+    output: At<&'t str>,
+    cache_read: Option<At<&'t str>>,
+    cache_write: Option<At<&'t str>>,
+    tokenizer: Option<At<&'t str>>,
+    bytes_per_token: Option<At<f64>>,
+    chars_per_token: Option<At<f64>>,
+    aliases: Vec<At<&'t str>>,
+}
+
 /// A TOML number; its exact value is re-read from the source text.
 enum RawNumber {
     Integer(i64),
@@ -175,9 +207,22 @@ impl<'de> Deserialize<'de> for RawNumber {
 }
 
 impl PricingTable {
-    /// The built-in table.
+    /// The built-in table, from the data build.rs compiled out of
+    /// `pricing.toml`: validated as a pricing file is, without reading TOML.
     pub fn builtin() -> Result<PricingTable, TableError> {
-        PricingTable::parse(BUILTIN_TABLE, "built-in pricing.toml")
+        let origin = "built-in pricing.toml";
+        let error_at = |_: Option<Range<usize>>, message: &str| TableError {
+            message: format!("{origin}: {message}"),
+        };
+        let entries = builtin::COMPILED_MODELS
+            .iter()
+            .map(builtin::Compiled::entry)
+            .collect();
+        let default = builtin::COMPILED_DEFAULT_MODEL.map(|name| At {
+            value: name,
+            span: None,
+        });
+        PricingTable::from_entries(origin, entries, default, &error_at)
     }
 
     /// Reads and validates the table in `path`.
@@ -201,53 +246,101 @@ impl PricingTable {
         };
         let raw: RawTable =
             toml::from_str(text).map_err(|err| error_at(err.span(), err.message().trim_end()))?;
+        let mut models: Vec<(String, Spanned<RawModel>)> = raw.models.into_iter().collect();
+        models.sort_by_key(|(_, model)| model.span().start);
+        let price = |number: &Spanned<RawNumber>| -> Result<At<&str>, TableError> {
+            number_text(text, number)
+                .map(|value| At::new(value, number.span()))
+                .map_err(|err| error_at(Some(number.span()), &err))
+        };
+        let ratio = |number: &Spanned<RawNumber>| {
+            let value = match number.get_ref() {
+                RawNumber::Float(value) => *value,
+                RawNumber::Integer(value) => *value as f64,
+            };
+            At::new(value, number.span())
+        };
+        let mut entries = Vec::with_capacity(models.len());
+        for (name, model) in &models {
+            let span = model.span();
+            let model = model.get_ref();
+            entries.push(Entry {
+                name: At::new(name.as_str(), span),
+                provider: model.provider.as_deref(),
+                input: price(&model.input)?,
+                output: price(&model.output)?,
+                cache_read: model.cache_read.as_ref().map(price).transpose()?,
+                cache_write: model.cache_write.as_ref().map(price).transpose()?,
+                tokenizer: model
+                    .tokenizer
+                    .as_ref()
+                    .map(|t| At::new(t.get_ref().as_str(), t.span())),
+                bytes_per_token: model.bytes_per_token.as_ref().map(ratio),
+                chars_per_token: model.chars_per_token.as_ref().map(ratio),
+                aliases: model
+                    .aliases
+                    .iter()
+                    .map(|a| At::new(a.get_ref().as_str(), a.span()))
+                    .collect(),
+            });
+        }
+        let default = raw
+            .default_model
+            .as_ref()
+            .map(|d| At::new(d.get_ref().as_str(), d.span()));
+        PricingTable::from_entries(origin, entries, default, &error_at)
+    }
 
-        let mut entries: Vec<(String, Spanned<RawModel>)> = raw.models.into_iter().collect();
-        entries.sort_by_key(|(_, model)| model.span().start);
-
+    /// Validates a table's entries, in file order; every error goes through
+    /// `error_at` with the place of the value at fault, when known.
+    fn from_entries(
+        origin: &str,
+        entries: Vec<Entry<'_>>,
+        default: Option<At<&str>>,
+        error_at: &dyn Fn(Option<Range<usize>>, &str) -> TableError,
+    ) -> Result<PricingTable, TableError> {
         let mut table = PricingTable {
             origin: origin.to_string(),
             default_model: None,
             models: Vec::with_capacity(entries.len()),
             index: HashMap::new(),
         };
-        for (name, raw_model) in entries {
-            let model_span = raw_model.span();
-            let raw_model = raw_model.into_inner();
-            let price = |number: &Spanned<RawNumber>, field: &str| {
-                number_text(text, number)
-                    .and_then(|value| Price::parse(value).map_err(|err| format!("{field} {err}")))
-                    .map_err(|err| error_at(Some(number.span()), &err))
+        for entry in entries {
+            let price = |at: &At<&str>, field: &str| {
+                Price::parse(at.value)
+                    .map_err(|err| error_at(at.span.clone(), &format!("{field} {err}")))
             };
-            let optional_price = |number: &Option<Spanned<RawNumber>>, field: &str| {
-                number.as_ref().map(|n| price(n, field)).transpose()
+            let optional_price = |at: &Option<At<&str>>, field: &str| {
+                at.as_ref().map(|at| price(at, field)).transpose()
             };
-            let ratio = |number: &Spanned<RawNumber>, field: &str| match number.get_ref() {
-                RawNumber::Float(value) if value.is_finite() && *value > 0.0 => Ok(*value),
-                RawNumber::Integer(value) if *value > 0 => Ok(*value as f64),
-                _ => Err(error_at(
-                    Some(number.span()),
-                    &format!("{field} must be a positive number"),
-                )),
+            let ratio = |at: &At<f64>, field: &str| {
+                if at.value.is_finite() && at.value > 0.0 {
+                    Ok(at.value)
+                } else {
+                    Err(error_at(
+                        at.span.clone(),
+                        &format!("{field} must be a positive number"),
+                    ))
+                }
             };
             let tokenizer = match (
-                &raw_model.tokenizer,
-                &raw_model.bytes_per_token,
-                &raw_model.chars_per_token,
+                &entry.tokenizer,
+                &entry.bytes_per_token,
+                &entry.chars_per_token,
             ) {
                 (_, Some(_), Some(chars)) => {
                     return Err(error_at(
-                        Some(chars.span()),
+                        chars.span.clone(),
                         "give bytes_per_token or chars_per_token, not both",
                     ));
                 }
                 (Some(name), bytes, chars) => {
-                    let kind = TokenizerKind::from_table_name(name.get_ref()).ok_or_else(|| {
+                    let kind = TokenizerKind::from_table_name(name.value).ok_or_else(|| {
                         error_at(
-                            Some(name.span()),
+                            name.span.clone(),
                             &format!(
                                 "unknown tokenizer \"{}\" (expected o200k_base, cl100k_base or heuristic)",
-                                name.get_ref()
+                                name.value
                             ),
                         )
                     })?;
@@ -258,11 +351,10 @@ impl PricingTable {
                         (TokenizerKind::Heuristic(_), _, Some(chars)) => TokenizerKind::Heuristic(
                             HeuristicRule::CharsPerToken(ratio(chars, "chars_per_token")?),
                         ),
-                        (TokenizerKind::Heuristic(_), None, None) => kind,
                         (_, None, None) => kind,
-                        (_, Some(span), _) | (_, _, Some(span)) => {
+                        (_, Some(at), _) | (_, _, Some(at)) => {
                             return Err(error_at(
-                                Some(span.span()),
+                                at.span.clone(),
                                 "a ratio applies to the heuristic tokenizer only",
                             ));
                         }
@@ -277,54 +369,45 @@ impl PricingTable {
                 (None, None, None) => TokenizerKind::default(),
             };
             let model = Model {
-                name: name.clone(),
-                provider: raw_model.provider,
-                input: price(&raw_model.input, "input")?,
-                output: price(&raw_model.output, "output")?,
-                cache_read: optional_price(&raw_model.cache_read, "cache_read")?,
-                cache_write: optional_price(&raw_model.cache_write, "cache_write")?,
+                name: entry.name.value.to_string(),
+                provider: entry.provider.map(str::to_string),
+                input: price(&entry.input, "input")?,
+                output: price(&entry.output, "output")?,
+                cache_read: optional_price(&entry.cache_read, "cache_read")?,
+                cache_write: optional_price(&entry.cache_write, "cache_write")?,
                 tokenizer,
-                aliases: raw_model
-                    .aliases
-                    .iter()
-                    .map(|a| a.get_ref().clone())
-                    .collect(),
+                aliases: entry.aliases.iter().map(|a| a.value.to_string()).collect(),
             };
             let at = table.models.len();
-            let names = std::iter::once((name.as_str(), model_span)).chain(
-                raw_model
-                    .aliases
-                    .iter()
-                    .map(|a| (a.get_ref().as_str(), a.span())),
-            );
-            for (name, span) in names {
-                if name.trim().is_empty() {
-                    return Err(error_at(Some(span), "a model name or alias is empty"));
-                }
-                if let Some(&other) = table.index.get(&name.to_lowercase()) {
+            for name in std::iter::once(&entry.name).chain(&entry.aliases) {
+                if name.value.trim().is_empty() {
                     return Err(error_at(
-                        Some(span),
+                        name.span.clone(),
+                        "a model name or alias is empty",
+                    ));
+                }
+                let key = name.value.to_lowercase();
+                if let Some(&other) = table.index.get(&key) {
+                    return Err(error_at(
+                        name.span.clone(),
                         &format!(
-                            "\"{name}\" already names model \"{}\"",
-                            table.models[other].name
+                            "\"{}\" already names model \"{}\"",
+                            name.value, table.models[other].name
                         ),
                     ));
                 }
-                table.index.insert(name.to_lowercase(), at);
+                table.index.insert(key, at);
             }
             table.models.push(model);
         }
-        if let Some(default) = raw.default_model {
-            if table.lookup(default.get_ref()).is_none() {
+        if let Some(default) = default {
+            if table.lookup(default.value).is_none() {
                 return Err(error_at(
-                    Some(default.span()),
-                    &format!(
-                        "default_model \"{}\" is not in the table",
-                        default.get_ref()
-                    ),
+                    default.span.clone(),
+                    &format!("default_model \"{}\" is not in the table", default.value),
                 ));
             }
-            table.default_model = Some(default.into_inner());
+            table.default_model = Some(default.value.to_string());
         }
         Ok(table)
     }
@@ -492,5 +575,54 @@ tokenizer = "o200k_base"
         let table = PricingTable::builtin().unwrap();
         assert!(table.models.len() >= 40);
         assert!(table.default_model.is_some());
+    }
+
+    #[test]
+    fn compiled_builtin_table_equals_the_parse_of_pricing_toml() {
+        let compiled = PricingTable::builtin().unwrap();
+        let parsed = PricingTable::parse(BUILTIN_TABLE, "built-in pricing.toml").unwrap();
+        assert_eq!(compiled.models, parsed.models);
+        assert_eq!(compiled.default_model, parsed.default_model);
+        assert_eq!(compiled.index, parsed.index);
+        assert_eq!(compiled.origin, parsed.origin);
+    }
+
+    #[test]
+    fn entries_without_a_place_name_the_origin_in_errors() {
+        let error_at = |_: Option<Range<usize>>, message: &str| TableError {
+            message: format!("built-in: {message}"),
+        };
+        let at = |value| At { value, span: None };
+        let entry = |name, input| Entry {
+            name: at(name),
+            provider: None,
+            input: at(input),
+            output: at("1"),
+            cache_read: None,
+            cache_write: None,
+            tokenizer: None,
+            bytes_per_token: None,
+            chars_per_token: None,
+            aliases: vec![],
+        };
+        let err =
+            PricingTable::from_entries("b", vec![entry("m", "x")], None, &error_at).unwrap_err();
+        assert!(
+            err.message.starts_with("built-in: input "),
+            "{}",
+            err.message
+        );
+        let err = PricingTable::from_entries(
+            "b",
+            vec![entry("m", "1"), entry("M", "2")],
+            None,
+            &error_at,
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("already names model"),
+            "{}",
+            err.message
+        );
     }
 }
