@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Transcript pricing throughput: transcript.jsonl as one file, and cut into 8
 # shards priced with -j 1 and -j 2 (the speed-up of parallel files), for the
-# heuristic and o200k_base. Prints a Markdown table. Needs hyperfine.
+# heuristic and o200k_base, and peak memory. Prints Markdown. Needs hyperfine
+# and /usr/bin/time.
 # Usage: scripts/transcript_bench.sh [FILE]   (default bench/corpus/transcript.jsonl)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,3 +38,12 @@ for t in ("heuristic", "o200k_base"):
         print(f"| {t} | {run} | {med:.3f} | {r['user'] + r['system']:.3f} | {size / 1e6 / med:,.0f} | "
               f"{lines / med:,.0f} | {speed} |")
 PY
+echo
+echo "Peak memory (/usr/bin/time %M, one run each):"
+echo
+for run in "heuristic one file:-t heuristic $file" "o200k_base one file:-t o200k_base $file" \
+           "o200k_base 8 shards -j 2:-t o200k_base -j 2 ${shards[*]}"; do
+    # shellcheck disable=SC2086
+    kib="$(/usr/bin/time -f %M $price ${run#*:} 2>&1 >/dev/null | tail -n 1)"
+    echo "- ${run%%:*}: $((kib / 1024)) MiB"
+done

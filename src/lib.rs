@@ -5,7 +5,8 @@
 //! cuts input into chunks, a [`Meter`] counts each chunk's tokens with a
 //! [`Tokenizer`] over the whole stream and prices them exactly from a
 //! [`PricingTable`], a [`format::Formatter`] writes each chunk, and the
-//! totals become a [`Summary`].
+//! totals become a [`Summary`]. A [`transcript::Transcript`] prices chat
+//! records instead, and [`merge::merge`] sums summaries.
 //!
 //! ```
 //! use tokmeter::{CountMode, Meter, PricingTable, Side, Tokenizer};
@@ -19,6 +20,26 @@
 //!     .map(|piece| meter.measure(piece.as_bytes()).tokens)
 //!     .collect();
 //! assert_eq!(tokens, [1, 1, 1]);
+//! ```
+//!
+//! Transcripts are priced by role, each side at its own price:
+//!
+//! ```
+//! use tokmeter::transcript::{Options, Prices, Transcript, TranscriptSummary};
+//! use tokmeter::PricingTable;
+//!
+//! let table = PricingTable::builtin().unwrap();
+//! let prices = Prices::of(table.lookup("gpt-4o").unwrap());
+//! let tokenizer = tokmeter::tokenize::Heuristic::default(); // 4 bytes a token
+//! let mut transcript = Transcript::new(&tokenizer, Options::default());
+//! transcript.line(br#"{"role": "user", "content": "12345678"}"#).unwrap();
+//! transcript.line(br#"{"role": "assistant", "content": "1234"}"#).unwrap();
+//! assert!(transcript.line(br#"{"role": "user", "content": 5}"#).is_err());
+//! let tally = transcript.finish();
+//! let (summary, total) = TranscriptSummary::priced(&tally, &prices);
+//! assert_eq!((summary.input_tokens, summary.output_tokens), (2, 1));
+//! assert_eq!(summary.bad_lines, 1);
+//! assert_eq!(total.to_string(), "0.000015"); // 2 × $2.50/1M + 1 × $10/1M
 //! ```
 //!
 //! Money is exact:

@@ -553,3 +553,36 @@ fn flags_of_the_other_input_kind_are_usage_errors() {
         assert_one_error_line(&output, needle);
     }
 }
+
+#[test]
+fn sigint_while_waiting_for_records_prints_the_summary_and_exits_130() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let mut child = crate::util::tokmeter_process()
+        .args(["--input", "transcript", "-m", "gpt-4o", "-s", "json"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    stdin
+        .write_all(b"{\"role\":\"user\",\"content\":\"What is SIGPIPE?\"}\n{\"role\":\"assistant\",\"content\":\"13 on Linux.\"}\n{\"role\":5}\n")
+        .unwrap();
+    // The report of line 3 shows lines 1 to 3 were read; then the input waits.
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("tokmeter: <stdin>:3: "), "{line}");
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    let summary: Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["error"], "interrupted by SIGINT");
+    assert_eq!(summary["transcript"]["records"], 2);
+    assert_eq!(summary["transcript"]["bad_lines"], 1);
+    assert_eq!(sides(&summary).0, vec![5, 4, 0, 0]);
+}
