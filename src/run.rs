@@ -310,8 +310,12 @@ fn append_line(path: &Path, line: &str) -> io::Result<()> {
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
     if path == Path::new("-") {
+        // A reader of the summaries that went away is no failure.
         let mut stdout = io::stdout().lock();
-        return stdout.write_all(&bytes).and_then(|()| stdout.flush());
+        return match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+            Err(err) if crate::error::is_broken_pipe(&err) => Ok(()),
+            written => written,
+        };
     }
     let mut file = File::options().append(true).create(true).open(path)?;
     file.lock()?;

@@ -586,3 +586,37 @@ fn sigint_while_waiting_for_records_prints_the_summary_and_exits_130() {
     assert_eq!(summary["transcript"]["bad_lines"], 1);
     assert_eq!(sides(&summary).0, vec![5, 4, 0, 0]);
 }
+
+#[test]
+fn summaries_to_a_closed_stdout_are_no_failure() {
+    use std::process::Stdio;
+    let dir = temp_dir("closed");
+    let paths = corpus(&dir, 4);
+    let mut child = crate::util::tokmeter_process()
+        .args([
+            "--input",
+            "transcript",
+            "-m",
+            "gpt-4o",
+            "-s",
+            "none",
+            "--summary-file",
+            "-",
+            "-j",
+            "1",
+        ])
+        .args(as_args(&paths))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Only the corpus's own bad lines are reported.
+    assert!(
+        stderr.lines().all(|line| line.contains("truncated JSON")),
+        "{stderr}"
+    );
+}
