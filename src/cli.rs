@@ -36,40 +36,6 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// What the input is: a text stream, or chat transcripts to price.
-    ///
-    /// stream (default): text passed through and metered. transcript: JSON
-    /// Lines chat records, one message ({"role", "content"}) or conversation
-    /// ({"messages": [...]}) per line, priced by role: system, developer,
-    /// user and tool turns at the input price, assistant turns at the output
-    /// price. Nothing is written to standard output; each FILE's summary and
-    /// the total go to standard error, and FILEs are priced in parallel.
-    #[arg(long = "input", value_enum, default_value_t = InputArg::Stream, value_name = "KIND")]
-    pub input_kind: InputArg,
-
-    /// Price transcripts as the API billed them: every assistant turn pays
-    /// input for the whole conversation before it.
-    ///
-    /// Without it each message is counted once.
-    #[arg(long)]
-    pub replay: bool,
-
-    /// With --replay: the part of the context already sent at the previous
-    /// assistant turn pays the model's cache-read price.
-    #[arg(long, requires = "replay")]
-    pub cache: bool,
-
-    /// What to do with a transcript line that is not a chat record.
-    ///
-    /// skip (default): report it with file and line number, count it in the
-    /// summary and go on. fail: report it, end that file there and exit 1.
-    #[arg(long, value_enum, value_name = "POLICY")]
-    pub on_bad_line: Option<BadLineArg>,
-
-    /// How many transcript files to price at once (default: one per core).
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
-
     /// Model to price (name or alias in the pricing table).
     ///
     /// Matched exactly, ignoring case. Default: the table's default_model.
@@ -172,6 +138,40 @@ pub struct Args {
     /// stderr is a terminal.
     #[arg(long)]
     pub progress: bool,
+
+    /// What the input is: a text stream, or chat transcripts to price.
+    ///
+    /// stream (default): text passed through and metered. transcript: JSON
+    /// Lines chat records, one message ({"role", "content"}) or conversation
+    /// ({"messages": [...]}) per line, priced by role: system, developer,
+    /// user and tool turns at the input price, assistant turns at the output
+    /// price. Nothing is written to standard output; each FILE's summary and
+    /// the total go to standard error, and FILEs are priced in parallel.
+    #[arg(long = "input", value_enum, default_value_t = InputArg::Stream, value_name = "KIND")]
+    pub input_kind: InputArg,
+
+    /// Price transcripts as the API billed them: every assistant turn pays
+    /// input for the whole conversation before it.
+    ///
+    /// Without it each message is counted once.
+    #[arg(long)]
+    pub replay: bool,
+
+    /// With --replay: the part of the context already sent at the previous
+    /// assistant turn pays the model's cache-read price.
+    #[arg(long, requires = "replay")]
+    pub cache: bool,
+
+    /// What to do with a transcript line that is not a chat record.
+    ///
+    /// skip (default): report it with file and line number, count it in the
+    /// summary and go on. fail: report it, end that file there and exit 1.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub on_bad_line: Option<BadLineArg>,
+
+    /// How many transcript files to price at once (default: one per core).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
 
     /// Session summary on standard error.
     #[arg(short, long, value_enum, default_value_t = SummaryArg::Text, value_name = "KIND")]
