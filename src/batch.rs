@@ -18,32 +18,18 @@ use crate::error::{EXIT_FAILURE, EXIT_OK};
 use crate::input::{Framing, Source, Splitter};
 use crate::money::Money;
 use crate::run::{meta_map, millis, new_session_id, prepare, rate, report, start_clock};
+use crate::session::Stop;
 use crate::summary::Summary;
 use crate::tokenize::Tokenizer;
 use crate::transcript::{Prices, Tally, Transcript, TranscriptSummary};
 
-/// How pricing one input ended.
-#[derive(Debug)]
-enum End {
-    /// All lines were read.
-    Done,
-    /// The input could not be opened.
-    OpenFailed(io::Error),
-    /// Reading failed.
-    ReadFailed(io::Error),
-    /// A bad line under `--on-bad-line fail`: its number and what was wrong.
-    BadLine(u64, String),
-    /// A signal asked to stop.
-    Interrupted(i32),
-}
-
-/// One input's outcome.
+/// One input's outcome: why it ended, or the error opening it.
 struct Priced {
     tally: Tally,
     bytes: u64,
     clock: Clock,
     elapsed: Duration,
-    end: End,
+    stop: io::Result<Stop>,
 }
 
 /// Prices every input of `config`.
@@ -87,20 +73,20 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
             while let Some(priced) = waiting.remove(&due) {
                 let source = &sources[due];
                 let name = source.display_name();
-                match &priced.end {
-                    End::Done => {}
-                    End::OpenFailed(err) => {
+                // An interruption sets the exit status after the loop.
+                match &priced.stop {
+                    Err(err) => {
                         eprintln!("tokmeter: cannot open {name}: {err}");
                         status = EXIT_FAILURE;
                         due += 1;
                         continue;
                     }
-                    End::ReadFailed(err) => {
+                    Ok(Stop::ReadFailed(err)) => {
                         eprintln!("tokmeter: reading {name}: {err}");
                         status = EXIT_FAILURE;
                     }
-                    End::BadLine(..) => status = EXIT_FAILURE,
-                    End::Interrupted(signal) => status = 128 + *signal as u8,
+                    Ok(Stop::BadLine(..)) => status = EXIT_FAILURE,
+                    Ok(_) => {}
                 }
                 let session_id = if several {
                     format!("{base_id}-{}", due + 1)
@@ -129,7 +115,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
             bytes,
             clock: overall,
             elapsed,
-            end: End::Done,
+            stop: Ok(Stop::EndOfInput),
         };
         let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices, base_id);
         summary.sessions = Some(reported);
@@ -143,6 +129,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
     Ok(ExitCode::from(status))
 }
 
+/// The signal received, or 0.
 fn interrupted() -> i32 {
     crate::signal::flag().load(Ordering::Relaxed)
 }
@@ -157,68 +144,63 @@ fn price_one(
     let clock = start_clock(config);
     let mut transcript = Transcript::new(tokenizer, settings.options);
     let mut bytes = 0u64;
-    let end = match source.open() {
-        Err(err) => End::OpenFailed(err),
-        Ok(reader) => {
-            let mut lines = Splitter::new(
-                reader,
-                Framing::Delimiter(vec![b'\n']),
-                true,
-                config.max_chunk,
-            );
-            let name = source.display_name();
-            let mut number = 0u64;
-            // Inside a line longer than --max-chunk, already reported.
-            let mut skipping = false;
-            'input: loop {
-                while let Some(line) = lines.next_chunk() {
-                    bytes += (line.content.len() + line.stripped.len()) as u64;
-                    if skipping || line.split {
-                        if !skipping {
-                            number += 1;
-                            let why = format!(
-                                "longer than --max-chunk ({} bytes): skipped",
-                                config.max_chunk
-                            );
-                            eprintln!("tokmeter: {name}:{number}: {why}");
-                            transcript.skip_bad_line();
-                            if settings.fail_on_bad_line {
-                                break 'input End::BadLine(number, why);
-                            }
-                        }
-                        skipping = line.split;
-                        continue;
+    let stop = source.open().map(|reader| {
+        let mut lines = Splitter::new(
+            reader,
+            Framing::Delimiter(vec![b'\n']),
+            true,
+            config.max_chunk,
+        );
+        let name = source.display_name();
+        let mut number = 0u64;
+        // Inside a line longer than --max-chunk, already reported.
+        let mut skipping = false;
+        'input: loop {
+            while let Some(line) = lines.next_chunk() {
+                bytes += (line.content.len() + line.stripped.len()) as u64;
+                if skipping {
+                    skipping = line.split;
+                    continue;
+                }
+                number += 1;
+                let priced = if line.split {
+                    skipping = true;
+                    transcript.skip_bad_line();
+                    Err(format!(
+                        "longer than --max-chunk ({} bytes): skipped",
+                        config.max_chunk
+                    ))
+                } else {
+                    transcript.line(line.content)
+                };
+                if let Err(why) = priced {
+                    eprintln!("tokmeter: {name}:{number}: {why}");
+                    if settings.fail_on_bad_line {
+                        break 'input Stop::BadLine(number, why);
                     }
-                    number += 1;
-                    if let Err(why) = transcript.line(line.content) {
-                        eprintln!("tokmeter: {name}:{number}: {why}");
-                        if settings.fail_on_bad_line {
-                            break 'input End::BadLine(number, why);
-                        }
-                    }
-                }
-                if lines.at_eof() {
-                    break End::Done;
-                }
-                let signal = interrupted();
-                if signal != 0 {
-                    break End::Interrupted(signal);
-                }
-                match lines.fill() {
-                    Ok(_) => {}
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                    Err(err) => break End::ReadFailed(err),
                 }
             }
+            if lines.at_eof() {
+                break Stop::EndOfInput;
+            }
+            let signal = interrupted();
+            if signal != 0 {
+                break Stop::Interrupted(signal);
+            }
+            match lines.fill() {
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Stop::ReadFailed(err),
+            }
         }
-    };
+    });
     let elapsed = clock.elapsed();
     Priced {
         tally: transcript.finish(),
         bytes,
         clock,
         elapsed,
-        end,
+        stop,
     }
 }
 
@@ -260,14 +242,7 @@ fn summarize(
             .to_string(),
         invalid_utf8_chunks: 0,
         split_chunks: 0,
-        error: match &priced.end {
-            End::Done | End::OpenFailed(_) => None,
-            End::ReadFailed(err) => Some(format!("read error: {err}")),
-            End::BadLine(number, why) => Some(format!("bad line {number}: {why}")),
-            End::Interrupted(signal) => {
-                Some(format!("interrupted by {}", crate::signal::name(*signal)))
-            }
-        },
+        error: priced.stop.as_ref().ok().and_then(Stop::describe),
         metadata: meta_map(config),
         transcript: Some(transcript),
     }

@@ -126,6 +126,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
                 eprintln!("tokmeter: reading {}: {err}", source.display_name());
                 status = EXIT_FAILURE;
             }
+            Stop::BadLine(..) => status = EXIT_FAILURE,
             Stop::WriteFailed(err) => {
                 eprintln!("tokmeter: writing standard output: {err}");
                 return Ok(ExitCode::from(EXIT_FAILURE));

@@ -89,6 +89,8 @@ pub enum Stop {
     BudgetExceeded(String),
     /// A signal (its number) asked to stop.
     Interrupted(i32),
+    /// A transcript line (its number) was bad under `--on-bad-line fail`.
+    BadLine(u64, String),
 }
 
 impl Stop {
@@ -103,6 +105,7 @@ impl Stop {
             Stop::Interrupted(signal) => {
                 Some(format!("interrupted by {}", crate::signal::name(*signal)))
             }
+            Stop::BadLine(number, why) => Some(format!("bad line {number}: {why}")),
         }
     }
 }
