@@ -84,19 +84,13 @@ impl Tally {
     /// The field-by-field sum of two tallies.
     #[must_use]
     pub fn plus(&self, other: &Tally) -> Tally {
-        let (a, b) = (&self.bill, &other.bill);
         Tally {
             records: self.records + other.records,
             from_usage: self.from_usage + other.from_usage,
             tokenized: self.tokenized + other.tokenized,
             bad_lines: self.bad_lines + other.bad_lines,
             messages: self.messages + other.messages,
-            bill: Bill {
-                input: a.input + b.input,
-                output: a.output + b.output,
-                cache_read: a.cache_read + b.cache_read,
-                cache_write: a.cache_write + b.cache_write,
-            },
+            bill: self.bill.plus(&other.bill),
         }
     }
 
@@ -233,11 +227,6 @@ impl Transcript {
         self.tally
     }
 
-    /// The tally so far (role/content input not yet billed excluded).
-    pub fn tally(&self) -> &Tally {
-        &self.tally
-    }
-
     fn parse_and_count(&mut self, line: &[u8]) -> Result<(), String> {
         // A struct would also accept a JSON array, field by position.
         if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -342,11 +331,7 @@ impl Transcript {
 
     /// A turn billed by the provider: its prompt covers all before it.
     fn usage(&mut self, conversation: &mut Conversation, bill: Bill) {
-        let total = &mut self.tally.bill;
-        total.input += bill.input;
-        total.output += bill.output;
-        total.cache_read += bill.cache_read;
-        total.cache_write += bill.cache_write;
+        self.tally.bill = self.tally.bill.plus(&bill);
         let prompt = bill.input + bill.cache_read + bill.cache_write;
         conversation.pending = 0;
         conversation.sent = prompt;

@@ -192,6 +192,19 @@ pub struct Bill {
     pub cache_write: u64,
 }
 
+impl Bill {
+    /// The price-by-price sum of two bills.
+    #[must_use]
+    pub fn plus(&self, other: &Bill) -> Bill {
+        Bill {
+            input: self.input + other.input,
+            output: self.output + other.output,
+            cache_read: self.cache_read + other.cache_read,
+            cache_write: self.cache_write + other.cache_write,
+        }
+    }
+}
+
 impl Usage {
     /// What the provider billed. OpenAI's `prompt_tokens` (and the Responses
     /// API's `input_tokens`) include `cached_tokens`, which are taken out and
