@@ -83,40 +83,25 @@ impl Summary {
 
     /// The summary as one human line (no newline).
     pub fn to_text(&self) -> String {
-        let cost = self
-            .total_cost
-            .parse::<MoneyText>()
-            .map_or_else(|_| self.total_cost.clone(), |m| m.0);
         let what = match (&self.input, self.sessions) {
             (_, Some(n)) => format!("total of {n} inputs: "),
             (Some(input), None) => format!("{input}: "),
             (None, None) => String::new(),
         };
         let kind = if self.exact { "exact" } else { "estimated" };
-        if let Some(transcript) = &self.transcript {
-            return self.transcript_text(&what, kind, &cost, transcript);
-        }
+        let priced_as = match &self.transcript {
+            Some(_) => format!("{}, {}", self.model, self.count),
+            None => format!("{} {}", self.model, self.side),
+        };
         let mut line = format!(
-            "tokmeter: {what}{} ({kind}, {}) · ${cost} ({} {}) · {} · {} · {:.3} s",
+            "tokmeter: {what}{} ({kind}, {}) · ${} ({priced_as})",
             counted(self.total_tokens, "token"),
             self.tokenizer,
-            self.model,
-            self.side,
-            counted(self.chunk_count, "chunk"),
-            counted(self.bytes, "byte"),
-            self.duration_ms / 1000.0,
+            people(&self.total_cost),
         );
-        if let Some(rate) = self.tokens_per_second {
-            line.push_str(&format!(" · {} tokens/s", group(rate.round() as u64)));
-            if let Some(after) = self.tokens_per_second_after_first_chunk {
-                line.push_str(&format!(
-                    " ({} after the first chunk)",
-                    group(after.round() as u64)
-                ));
-            }
-        }
-        if let Some(first) = self.time_to_first_chunk_ms {
-            line.push_str(&format!(" · first chunk {first:.1} ms"));
+        match &self.transcript {
+            Some(transcript) => self.push_transcript_figures(&mut line, transcript),
+            None => self.push_stream_figures(&mut line),
         }
         if !self.priced {
             line.push_str(" · unknown model, not priced");
@@ -132,29 +117,38 @@ impl Summary {
         }
         line
     }
-}
 
-impl Summary {
-    /// The text line of a transcript summary.
-    fn transcript_text(
-        &self,
-        what: &str,
-        kind: &str,
-        cost: &str,
-        transcript: &TranscriptSummary,
-    ) -> String {
-        let t = transcript;
-        let mut line = format!(
-            "tokmeter: {what}{} ({kind}, {}) · ${cost} ({}, {}) · input {} ${} · output {} ${}",
-            counted(self.total_tokens, "token"),
-            self.tokenizer,
-            self.model,
-            self.count,
+    /// Chunks, bytes, time and rates of a stream.
+    fn push_stream_figures(&self, line: &mut String) {
+        line.push_str(&format!(
+            " · {} · {} · {:.3} s",
+            counted(self.chunk_count, "chunk"),
+            counted(self.bytes, "byte"),
+            self.duration_ms / 1000.0,
+        ));
+        if let Some(rate) = self.tokens_per_second {
+            line.push_str(&format!(" · {} tokens/s", group(rate.round() as u64)));
+            if let Some(after) = self.tokens_per_second_after_first_chunk {
+                line.push_str(&format!(
+                    " ({} after the first chunk)",
+                    group(after.round() as u64)
+                ));
+            }
+        }
+        if let Some(first) = self.time_to_first_chunk_ms {
+            line.push_str(&format!(" · first chunk {first:.1} ms"));
+        }
+    }
+
+    /// Tokens and costs by price, records and time of transcripts.
+    fn push_transcript_figures(&self, line: &mut String, t: &TranscriptSummary) {
+        line.push_str(&format!(
+            " · input {} ${} · output {} ${}",
             group(t.input_tokens),
             people(&t.input_cost),
             group(t.output_tokens),
             people(&t.output_cost),
-        );
+        ));
         if t.cache_read_tokens > 0 || t.cache_write_tokens > 0 {
             line.push_str(&format!(
                 " · cache read {} ${} · cache write {} ${}",
@@ -174,31 +168,13 @@ impl Summary {
             line.push_str(&format!(" · {}", counted(t.bad_lines, "bad line")));
         }
         line.push_str(&format!(" · {:.3} s", self.duration_ms / 1000.0));
-        if !self.priced {
-            line.push_str(" · unknown model, not priced");
-        }
-        if let Some(error) = &self.error {
-            line.push_str(&format!(" · {error}"));
-        }
-        line
     }
 }
 
-/// A cost with at least two decimals, for people.
+/// A cost with at least two decimals, for people; as given if it is not a
+/// decimal.
 fn people(cost: &str) -> String {
-    cost.parse::<MoneyText>()
-        .map_or_else(|_| cost.to_string(), |m| m.0)
-}
-
-/// A cost printed with at least two decimals for people.
-struct MoneyText(String);
-
-impl std::str::FromStr for MoneyText {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<MoneyText, String> {
-        Money::parse(text).map(|m| MoneyText(m.to_string_min_decimals(2)))
-    }
+    Money::parse(cost).map_or_else(|_| cost.to_string(), |m| m.to_string_min_decimals(2))
 }
 
 /// `1 token`, `2,000 tokens`.
