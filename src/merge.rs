@@ -18,7 +18,7 @@ use crate::error::EXIT_OK;
 use crate::money::Money;
 use crate::run::{millis, new_session_id, rate};
 use crate::summary::Summary;
-use crate::transcript::TranscriptSummary;
+use crate::transcript::{Tally, TranscriptSummary};
 
 /// Reads the summaries named by `args`, prints their sum on stdout.
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
@@ -89,7 +89,8 @@ pub fn merge(summaries: Vec<Summary>, id: String) -> anyhow::Result<Summary> {
     let mut start = time(&first.start_time, first)?;
     let mut end = time(&first.end_time, first)?;
     let mut cost = Money::default();
-    let mut transcript: Option<TranscriptSummary> = None;
+    // The transcript figures summed, with their four costs.
+    let mut transcript: Option<(Tally, [Money; 4])> = None;
     let mut merged = Summary {
         session_id: id,
         input: None,
@@ -145,10 +146,14 @@ pub fn merge(summaries: Vec<Summary>, id: String) -> anyhow::Result<Summary> {
             merged.error.get_or_insert_with(|| error.clone());
         }
         if let Some(part) = &s.transcript {
-            transcript = Some(match transcript {
-                None => part.clone(),
-                Some(sum) => add_transcripts(&sum, part, s)?,
-            });
+            let (tally, costs) = part
+                .parts()
+                .map_err(|err| anyhow::anyhow!("summary {}: {err}", s.session_id))?;
+            let (sum, sum_costs) = transcript.get_or_insert_default();
+            *sum = sum.plus(&tally);
+            for (total, cost) in sum_costs.iter_mut().zip(costs) {
+                *total = total.saturating_add(cost);
+            }
         }
     }
     if errors > 1
@@ -164,7 +169,7 @@ pub fn merge(summaries: Vec<Summary>, id: String) -> anyhow::Result<Summary> {
     merged.duration_ms = millis(span);
     merged.total_cost = cost.to_string();
     merged.tokens_per_second = rate(merged.total_tokens, span.as_secs_f64());
-    merged.transcript = transcript;
+    merged.transcript = transcript.map(|(tally, costs)| TranscriptSummary::new(&tally, costs));
     Ok(merged)
 }
 
@@ -191,32 +196,5 @@ fn money(text: &str, summary: &Summary) -> anyhow::Result<Money> {
             "summary {}: cost \"{text}\" is not a decimal: {err}",
             summary.session_id
         )
-    })
-}
-
-fn add_transcripts(
-    a: &TranscriptSummary,
-    b: &TranscriptSummary,
-    summary: &Summary,
-) -> anyhow::Result<TranscriptSummary> {
-    let sum = |x: &str, y: &str| -> anyhow::Result<String> {
-        Ok(money(x, summary)?
-            .saturating_add(money(y, summary)?)
-            .to_string())
-    };
-    Ok(TranscriptSummary {
-        records: a.records + b.records,
-        records_from_usage: a.records_from_usage + b.records_from_usage,
-        records_tokenized: a.records_tokenized + b.records_tokenized,
-        bad_lines: a.bad_lines + b.bad_lines,
-        messages: a.messages + b.messages,
-        input_tokens: a.input_tokens + b.input_tokens,
-        output_tokens: a.output_tokens + b.output_tokens,
-        cache_read_tokens: a.cache_read_tokens + b.cache_read_tokens,
-        cache_write_tokens: a.cache_write_tokens + b.cache_write_tokens,
-        input_cost: sum(&a.input_cost, &b.input_cost)?,
-        output_cost: sum(&a.output_cost, &b.output_cost)?,
-        cache_read_cost: sum(&a.cache_read_cost, &b.cache_read_cost)?,
-        cache_write_cost: sum(&a.cache_write_cost, &b.cache_write_cost)?,
     })
 }

@@ -396,7 +396,7 @@ pub(crate) fn meta_map(config: &Config) -> serde_json::Map<String, serde_json::V
         .collect()
 }
 
-pub(crate) fn json_string(text: &str) -> String {
+fn json_string(text: &str) -> String {
     let mut out = Vec::with_capacity(text.len() + 2);
     format::write_json_string(&mut out, text.as_bytes(), true);
     String::from_utf8(out).unwrap_or_default()

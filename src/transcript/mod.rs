@@ -142,8 +142,16 @@ impl TranscriptSummary {
             prices.cache_read.cost(b.cache_read),
             prices.cache_write.cost(b.cache_write),
         ];
-        let total = costs.iter().copied().sum();
-        let summary = TranscriptSummary {
+        (
+            TranscriptSummary::new(tally, costs),
+            costs.iter().copied().sum(),
+        )
+    }
+
+    /// A tally with its costs (input, output, cache read, cache write).
+    pub fn new(tally: &Tally, costs: [Money; 4]) -> TranscriptSummary {
+        let b = &tally.bill;
+        TranscriptSummary {
             records: tally.records,
             records_from_usage: tally.from_usage,
             records_tokenized: tally.tokenized,
@@ -157,8 +165,35 @@ impl TranscriptSummary {
             output_cost: costs[1].to_string(),
             cache_read_cost: costs[2].to_string(),
             cache_write_cost: costs[3].to_string(),
+        }
+    }
+
+    /// The tally these figures come from, and the costs as written
+    /// (`Err` names a cost that is not a decimal).
+    pub fn parts(&self) -> Result<(Tally, [Money; 4]), String> {
+        let tally = Tally {
+            records: self.records,
+            from_usage: self.records_from_usage,
+            tokenized: self.records_tokenized,
+            bad_lines: self.bad_lines,
+            messages: self.messages,
+            bill: Bill {
+                input: self.input_tokens,
+                output: self.output_tokens,
+                cache_read: self.cache_read_tokens,
+                cache_write: self.cache_write_tokens,
+            },
         };
-        (summary, total)
+        let cost = |text: &str| {
+            Money::parse(text).map_err(|err| format!("cost \"{text}\" is not a decimal: {err}"))
+        };
+        let costs = [
+            cost(&self.input_cost)?,
+            cost(&self.output_cost)?,
+            cost(&self.cache_read_cost)?,
+            cost(&self.cache_write_cost)?,
+        ];
+        Ok((tally, costs))
     }
 }
 
