@@ -281,49 +281,48 @@ impl Transcript {
             .as_ref()
             .map(|usage| usage.bill())
             .transpose()?;
-        if let Some(messages) = &record.messages {
-            let sides = messages
+        // The turns, and whether they are a conversation of their own (a
+        // `messages` line) or the next turn of the input's conversation.
+        let (turns, own_conversation) = if let Some(messages) = &record.messages {
+            let turns = messages
                 .iter()
                 .enumerate()
-                .map(|(i, m)| {
-                    side_of(&m.role)
-                        .ok_or_else(|| format!("unknown role \"{}\" in message {}", m.role, i + 1))
+                .map(|(i, m)| match side_of(&m.role) {
+                    Some(side) => Ok((side, m.content.as_ref())),
+                    None => Err(format!("unknown role \"{}\" in message {}", m.role, i + 1)),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            self.tally.records += 1;
-            self.tally.messages += messages.len() as u64;
-            let mut conversation = Conversation::default();
-            if let Some(bill) = bill {
-                self.tally.from_usage += 1;
-                self.usage(&mut conversation, bill);
-            } else {
-                self.tally.tokenized += 1;
-                for (message, side) in messages.iter().zip(sides) {
-                    let tokens = self.count(message.content.as_ref());
-                    self.message(&mut conversation, side, tokens);
-                }
-            }
-            self.end(&mut conversation);
-            return Ok(());
-        }
-        let Some(role) = &record.role else {
+            (turns, true)
+        } else if let Some(role) = &record.role {
+            let side = side_of(role).ok_or_else(|| format!("unknown role \"{role}\""))?;
+            (vec![(side, record.content.as_ref())], false)
+        } else {
             return Err(
                 "not a chat record: expected \"role\" and \"content\", or \"messages\"".to_string(),
             );
         };
-        let side = side_of(role).ok_or_else(|| format!("unknown role \"{role}\""))?;
         self.tally.records += 1;
-        self.tally.messages += 1;
-        let mut conversation = self.conversation;
+        self.tally.messages += turns.len() as u64;
+        let mut conversation = if own_conversation {
+            Conversation::default()
+        } else {
+            self.conversation
+        };
         if let Some(bill) = bill {
             self.tally.from_usage += 1;
             self.usage(&mut conversation, bill);
         } else {
             self.tally.tokenized += 1;
-            let tokens = self.count(record.content.as_ref());
-            self.message(&mut conversation, side, tokens);
+            for (side, text) in turns {
+                let tokens = self.count(text);
+                self.message(&mut conversation, side, tokens);
+            }
         }
-        self.conversation = conversation;
+        if own_conversation {
+            self.end(&mut conversation);
+        } else {
+            self.conversation = conversation;
+        }
         Ok(())
     }
 
