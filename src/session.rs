@@ -154,9 +154,8 @@ pub fn meter_stream<R: Read, W: Write>(
         && settings.count == CountMode::Stream
         && !has_budget;
     let stop = 'session: loop {
-        while by_runs && let Some(run) = splitter.peek_block() {
-            let (chunks, valid_utf8) = splitter.scan_block(run);
-            if !valid_utf8 {
+        while by_runs && let Some(block) = splitter.peek_block() {
+            if !block.valid_utf8 {
                 // Chunk by chunk, so invalid chunks are counted one by one.
                 break;
             }
@@ -167,13 +166,13 @@ pub fn meter_stream<R: Read, W: Write>(
             if first_chunk.is_none() {
                 first_chunk = Some(clock.elapsed());
             }
-            let measure = meter.measure(run);
-            meter.record_run(measure, run.len(), chunks);
+            let measure = meter.measure(block.bytes);
+            meter.record_run(measure, block.bytes.len(), block.chunks);
             if let Some(progress) = settings.progress {
                 progress.update(meter.totals());
             }
-            let written = output.write_run(run, meter.totals());
-            let len = run.len();
+            let written = output.write_run(block.bytes, meter.totals());
+            let len = block.bytes.len();
             splitter.consume_block(len);
             if let Err(err) = written {
                 break 'session write_stop(err);

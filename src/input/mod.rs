@@ -5,7 +5,7 @@
 pub mod scan;
 pub mod splitter;
 
-pub use splitter::{Chunk, Framing, Splitter};
+pub use splitter::{Block, Chunk, Framing, Splitter};
 
 use std::fs::File;
 use std::io;

@@ -30,6 +30,17 @@ pub struct Chunk<'a> {
     pub split: bool,
 }
 
+/// A run of whole chunks from [`Splitter::peek_block`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block<'a> {
+    /// The chunks' bytes, delimiters included.
+    pub bytes: &'a [u8],
+    /// How many chunks they are.
+    pub chunks: u64,
+    /// Whether the bytes are valid UTF-8.
+    pub valid_utf8: bool,
+}
+
 /// Cuts a reader's bytes into chunks.
 pub struct Splitter<R> {
     reader: R,
@@ -115,11 +126,11 @@ impl<R: Read> Splitter<R> {
         Ok(read)
     }
 
-    /// All complete chunks among the bytes already read, as one slice, when
+    /// All complete chunks among the bytes already read, as one block, when
     /// the framing is a single-byte delimiter kept in the content and no
     /// chunk in it can exceed the size limit; `None` otherwise. The bytes
     /// stay unconsumed until [`Splitter::consume_block`].
-    pub fn peek_block(&self) -> Option<&[u8]> {
+    pub fn peek_block(&self) -> Option<Block<'_>> {
         let Framing::Delimiter(delimiter) = &self.framing else {
             return None;
         };
@@ -127,17 +138,16 @@ impl<R: Read> Splitter<R> {
             return None;
         }
         let last = memchr::memrchr(delimiter[0], &self.buffer[self.scan..self.end])?;
-        let block = &self.buffer[self.start..self.scan + last + 1];
-        (block.len() <= self.max_chunk).then_some(block)
-    }
-
-    /// The number of chunks in a block from [`Splitter::peek_block`], and
-    /// whether the block is valid UTF-8, in one pass.
-    pub fn scan_block(&self, block: &[u8]) -> (u64, bool) {
-        match &self.framing {
-            Framing::Delimiter(delimiter) => super::scan::count_and_validate(block, delimiter[0]),
-            Framing::Arrival => (0, simdutf8::basic::from_utf8(block).is_ok()),
+        let bytes = &self.buffer[self.start..self.scan + last + 1];
+        if bytes.len() > self.max_chunk {
+            return None;
         }
+        let (chunks, valid_utf8) = super::scan::count_and_validate(bytes, delimiter[0]);
+        Some(Block {
+            bytes,
+            chunks,
+            valid_utf8,
+        })
     }
 
     /// Marks the `len` bytes of the block from [`Splitter::peek_block`] as
