@@ -181,7 +181,8 @@ pub struct Args {
     ///
     /// Safe for many concurrent tokmeter processes sharing one ledger file.
     /// `-` writes the lines to standard output (with --input transcript,
-    /// whose standard output is otherwise empty).
+    /// whose standard output is otherwise empty); a reader that went away
+    /// is no error.
     #[arg(long, value_name = "FILE")]
     pub summary_file: Option<PathBuf>,
 
