@@ -142,21 +142,14 @@ impl Summary {
 
     /// Tokens and costs by price, records and time of transcripts.
     fn push_transcript_figures(&self, line: &mut String, t: &TranscriptSummary) {
-        line.push_str(&format!(
-            " · input {} ${} · output {} ${}",
-            group(t.input_tokens),
-            people(&t.input_cost),
-            group(t.output_tokens),
-            people(&t.output_cost),
-        ));
+        let mut at_price = |label: &str, tokens: u64, cost: &str| {
+            line.push_str(&format!(" · {label} {} ${}", group(tokens), people(cost)));
+        };
+        at_price("input", t.input_tokens, &t.input_cost);
+        at_price("output", t.output_tokens, &t.output_cost);
         if t.cache_read_tokens > 0 || t.cache_write_tokens > 0 {
-            line.push_str(&format!(
-                " · cache read {} ${} · cache write {} ${}",
-                group(t.cache_read_tokens),
-                people(&t.cache_read_cost),
-                group(t.cache_write_tokens),
-                people(&t.cache_write_cost),
-            ));
+            at_price("cache read", t.cache_read_tokens, &t.cache_read_cost);
+            at_price("cache write", t.cache_write_tokens, &t.cache_write_cost);
         }
         line.push_str(&format!(
             " · {} ({} tokenized, {} from usage)",
