@@ -108,7 +108,9 @@ pub struct Args {
 
     /// Longest chunk in bytes; longer records are cut at a character boundary.
     ///
-    /// Accepts K, M and G suffixes (powers of 1024). Default 1M. With --input
+    /// Accepts K, M and G suffixes (powers of 1024). Default 1M. A chunk
+    /// holds at least one whole character, so with a limit below 4 bytes a
+    /// character of more bytes than the limit is one chunk. With --input
     /// transcript it is the longest line (default 64M); a longer line is a
     /// bad line, skipped without being held in memory.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]

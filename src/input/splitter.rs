@@ -180,8 +180,9 @@ impl<R: Read> Splitter<R> {
         let pending = self.end - self.start;
         if pending > self.max_chunk
             && (found.is_some() || self.eof || pending >= self.max_chunk + delimiter_len)
+            && let Some(cut) =
+                cut_point(&self.buffer[self.start..self.end], self.max_chunk, self.eof)
         {
-            let cut = char_boundary_before(&self.buffer[self.start..self.end], self.max_chunk);
             return Some((self.start + cut, 0, true));
         }
         if self.eof {
@@ -194,11 +195,8 @@ impl<R: Read> Splitter<R> {
     fn find_arrival(&mut self) -> Option<(usize, usize, bool)> {
         let pending = &self.buffer[self.start..self.end];
         if pending.len() > self.max_chunk {
-            return Some((
-                self.start + char_boundary_before(pending, self.max_chunk),
-                0,
-                true,
-            ));
+            return cut_point(pending, self.max_chunk, self.eof)
+                .map(|cut| (self.start + cut, 0, true));
         }
         let held = if self.eof {
             0
@@ -212,13 +210,36 @@ impl<R: Read> Splitter<R> {
     }
 }
 
-/// The largest cut ≤ `limit` in `bytes` that does not fall inside a UTF-8
-/// character; `limit` itself when there is none within three bytes.
-fn char_boundary_before(bytes: &[u8], limit: usize) -> usize {
-    (limit.saturating_sub(3)..=limit)
+/// Where to cut `bytes`, longer than `limit`, so that no UTF-8 character is
+/// split: the largest boundary ≤ `limit`, else (a limit below 4 bytes that
+/// falls inside the first character) the end of that character, so a chunk
+/// is at least one whole character. `None` when that character is not
+/// complete yet and more input may come. Bytes that are not UTF-8 are cut at
+/// `limit`.
+fn cut_point(bytes: &[u8], limit: usize, eof: bool) -> Option<usize> {
+    if let Some(cut) = (limit.saturating_sub(3)..=limit)
         .rev()
         .find(|&cut| cut > 0 && !is_continuation(bytes[cut]))
-        .unwrap_or(limit)
+    {
+        return Some(cut);
+    }
+    let width = match bytes[0] {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return Some(limit),
+    };
+    if width <= limit {
+        // A run of continuation bytes longer than a character: not UTF-8.
+        return Some(limit);
+    }
+    // The first character's end: its width, or sooner where it is cut short.
+    match (1..width).find(|&at| at >= bytes.len() || !is_continuation(bytes[at])) {
+        Some(at) if at < bytes.len() => Some(at),
+        Some(_) if !eof => None,
+        Some(at) => Some(at),
+        None => Some(width),
+    }
 }
 
 fn is_continuation(byte: u8) -> bool {
@@ -340,6 +361,39 @@ mod tests {
             assert!(chunks.iter().all(|c| std::str::from_utf8(c).is_ok()));
             assert!(chunks.iter().all(|c| c.len() <= 5));
             assert_eq!(chunks.concat(), data.as_bytes());
+        }
+    }
+
+    #[test]
+    fn limits_below_a_character_keep_characters_whole() {
+        let data = "日本語\naé😀b\n".as_bytes();
+        for max in 1..=4 {
+            for step in 1..=data.len() {
+                for framing in [lines(), Framing::Arrival] {
+                    let chunks = split(data, step, framing.clone(), false, max);
+                    assert_eq!(chunks.concat(), data, "max {max} step {step}");
+                    for chunk in &chunks {
+                        let text = std::str::from_utf8(chunk).unwrap_or_else(|_| {
+                            panic!("max {max} step {step} {framing:?}: {chunk:?}")
+                        });
+                        // At most the limit (a line's newline aside), or
+                        // one character beyond it.
+                        let body = text.strip_suffix('\n').unwrap_or(text);
+                        assert!(body.len() <= max || body.chars().count() == 1, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_bytes_are_cut_at_tiny_limits() {
+        let data = b"\x80\x80\x80\x80\x80\xe6\x97";
+        for max in 1..=4 {
+            for step in 1..=data.len() {
+                let chunks = split(data, step, lines(), false, max);
+                assert_eq!(chunks.concat(), data.to_vec(), "max {max} step {step}");
+            }
         }
     }
 

@@ -10,5 +10,6 @@ mod formats;
 mod guards;
 mod pipe;
 mod pricing;
+mod stream;
 mod transcript;
 mod transparency;
