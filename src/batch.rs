@@ -35,7 +35,7 @@ struct Priced {
 /// Prices every input of `config`.
 pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result<ExitCode> {
     let tokenizer = prepare(config);
-    let overall = start_clock(config);
+    let overall = start_clock(config, true);
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let prices = Prices::of(&config.model);
     let sources = &config.sources;
@@ -141,7 +141,7 @@ fn price_one(
     config: &Config,
     settings: &TranscriptConfig,
 ) -> Priced {
-    let clock = start_clock(config);
+    let clock = start_clock(config, false);
     let mut transcript = Transcript::new(tokenizer, settings.options);
     let mut bytes = 0u64;
     let stop = source.open().map(|reader| {

@@ -4,6 +4,7 @@
 //! is stepped, and print as RFC 3339 UTC with microseconds. A fixed clock
 //! (for tests) stands still.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -20,10 +21,29 @@ pub struct Clock {
     prefix: [u8; 20],
 }
 
+/// When the program started, as noted by [`mark_program_start`].
+static PROGRAM_START: OnceLock<(DateTime<Utc>, Instant)> = OnceLock::new();
+
+/// Notes now as the time the program started. The binary calls it first
+/// thing, so the first session's clock counts start-up too.
+pub fn mark_program_start() {
+    PROGRAM_START.get_or_init(|| (Utc::now(), Instant::now()));
+}
+
 impl Clock {
     /// A clock starting now.
     pub fn start() -> Clock {
         Clock::new(Utc::now(), false)
+    }
+
+    /// A clock that started when the program did (see
+    /// [`mark_program_start`]; now, if it was never called).
+    pub fn since_program_start() -> Clock {
+        let &(start, started) = PROGRAM_START.get_or_init(|| (Utc::now(), Instant::now()));
+        Clock {
+            started,
+            ..Clock::new(start, false)
+        }
     }
 
     /// A clock that always reads `at`, for reproducible output.

@@ -14,6 +14,7 @@ use tokmeter::config::Mode;
 use tokmeter::error::{EXIT_USAGE, exit_code_for};
 
 fn main() -> ExitCode {
+    tokmeter::clock::mark_program_start();
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(err)

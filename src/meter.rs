@@ -60,6 +60,23 @@ pub struct Measure {
     pub cost: Money,
 }
 
+impl Measure {
+    /// No tokens, no cost.
+    pub const ZERO: Measure = Measure {
+        tokens: 0,
+        cost: Money::ZERO,
+    };
+
+    /// The sum of two measures.
+    #[must_use]
+    pub fn plus(self, other: Measure) -> Measure {
+        Measure {
+            tokens: self.tokens + other.tokens,
+            cost: self.cost.saturating_add(other.cost),
+        }
+    }
+}
+
 /// Counts and prices the chunks of one stream.
 pub struct Meter {
     counter: Box<dyn Counter>,

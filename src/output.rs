@@ -104,6 +104,13 @@ impl<W: Write> Output<W> {
         result
     }
 
+    /// Adds tokens counted after their chunks were written out (whole) to
+    /// what was delivered.
+    pub fn add_delivered(&mut self, measure: crate::meter::Measure) {
+        self.delivered.tokens += measure.tokens;
+        self.delivered.cost = self.delivered.cost.saturating_add(measure.cost);
+    }
+
     /// The totals of the chunks written out whole so far.
     pub fn delivered(&self) -> &Totals {
         &self.delivered

@@ -51,7 +51,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     let tokenizer = prepare(config);
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let several = config.sources.len() > 1;
-    let overall = start_clock(config);
+    let overall = start_clock(config, true);
     let mut summaries: Vec<Summary> = Vec::new();
     let mut spent = Totals::default();
     let mut status = EXIT_OK;
@@ -76,7 +76,8 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
         }
         metadata.extend(config.meta.iter().map(|(k, v)| (k.clone(), json_string(v))));
         let mut formatter = format::formatter(config.format, &metadata);
-        let mut clock = start_clock(config);
+        // The first session counts start-up; the others start when opened.
+        let mut clock = start_clock(config, number == 0);
         let progress = config.progress.then(Progress::start);
         let settings = Settings {
             framing: config.framing.clone(),
@@ -151,12 +152,11 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(status))
 }
 
-/// What every run does before reading: builds the tokenizer and loads an
-/// exact vocabulary (so no session's clock counts it), warns about an
+/// What every run does before reading: builds the tokenizer (an exact
+/// vocabulary loads only once there is text to count), warns about an
 /// unpriced model, and installs the signal handlers.
 pub(crate) fn prepare(config: &Config) -> Box<dyn crate::tokenize::Tokenizer> {
     let tokenizer = config.tokenizer.build();
-    tokenizer.count(b"");
     if !config.priced {
         eprintln!(
             "tokmeter: warning: model \"{}\" is not in the pricing table: counting at no cost",
@@ -167,8 +167,14 @@ pub(crate) fn prepare(config: &Config) -> Box<dyn crate::tokenize::Tokenizer> {
     tokenizer
 }
 
-pub(crate) fn start_clock(config: &Config) -> Clock {
-    config.fixed_clock.map_or_else(Clock::start, Clock::fixed)
+/// A session's clock: fixed if the configuration says so, else started
+/// now or, for the run's first session, when the program started.
+pub(crate) fn start_clock(config: &Config, from_program_start: bool) -> Clock {
+    match config.fixed_clock {
+        Some(at) => Clock::fixed(at),
+        None if from_program_start => Clock::since_program_start(),
+        None => Clock::start(),
+    }
 }
 
 /// The summary of one finished session.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::format::{Formatter, Record};
 use crate::input::{Framing, Splitter};
-use crate::meter::{CountMode, Meter, Totals};
+use crate::meter::{CountMode, Measure, Meter, Totals};
 use crate::money::{Money, Price};
 use crate::output::Output;
 use crate::progress::Progress;
@@ -149,6 +149,14 @@ pub fn meter_stream<R: Read, W: Write>(
     // are metered and written at once. Per-chunk figures are not visible in
     // raw output and the totals are the same.
     let has_budget = settings.budget != Budget::default();
+    // Raw output with no budget shows no counts before the end, so it
+    // never waits for a vocabulary: chunks pass through while it loads and
+    // are counted, in order, once it is ready.
+    let deferrable = formatter.is_content_only() && !has_budget;
+    let mut backlog = Backlog::default();
+    // When the last read returned, after the session's start: the time the
+    // bytes of a chunk it completed arrived.
+    let mut arrived = Duration::ZERO;
     let by_runs = formatter.is_content_only()
         && settings.tokenizer.counts_bytes_only()
         && settings.count == CountMode::Stream
@@ -164,7 +172,7 @@ pub fn meter_stream<R: Read, W: Write>(
                 break 'session Stop::Interrupted(signal);
             }
             if first_chunk.is_none() {
-                first_chunk = Some(clock.elapsed());
+                first_chunk = Some(arrived);
             }
             let measure = meter.measure(block.bytes);
             meter.record_run(measure, block.bytes.len(), block.chunks);
@@ -184,10 +192,16 @@ pub fn meter_stream<R: Read, W: Write>(
                 break 'session Stop::Interrupted(signal);
             }
             if first_chunk.is_none() {
-                first_chunk = Some(clock.elapsed());
+                first_chunk = Some(arrived);
+                settings.tokenizer.prepare_in_background();
             }
             let valid_utf8 = std::str::from_utf8(chunk.content).is_ok();
-            let measure = meter.measure(chunk.content);
+            let measure = if deferrable && (!backlog.is_empty() || !settings.tokenizer.is_ready()) {
+                backlog.push(chunk.content, meter.totals().chunks);
+                Measure::ZERO
+            } else {
+                meter.measure(chunk.content)
+            };
             if has_budget {
                 let spent = settings.spent_before.plus(meter.totals());
                 let why = settings.budget.exceeded(
@@ -218,6 +232,12 @@ pub fn meter_stream<R: Read, W: Write>(
             if let Err(err) = output.end_chunk(meter.totals()) {
                 break 'session write_stop(err);
             }
+            if !backlog.is_empty()
+                && (settings.tokenizer.is_ready() || backlog.text.len() >= BACKLOG_LIMIT)
+                && let Err(err) = backlog.count(&mut meter, output)
+            {
+                break 'session write_stop(err);
+            }
         }
         if splitter.at_eof() {
             break Stop::EndOfInput;
@@ -232,7 +252,7 @@ pub fn meter_stream<R: Read, W: Write>(
             break write_stop(err);
         }
         match splitter.fill() {
-            Ok(_) => {}
+            Ok(_) => arrived = clock.elapsed(),
             // A signal interrupted the read: stop if it was ours to notice.
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {
                 let signal = interrupted();
@@ -243,7 +263,12 @@ pub fn meter_stream<R: Read, W: Write>(
             Err(err) => break Stop::ReadFailed(err),
         }
     };
-    let stop = match (stop, output.flush()) {
+    let counted = if backlog.is_empty() {
+        Ok(())
+    } else {
+        backlog.count(&mut meter, output)
+    };
+    let stop = match (stop, counted.and_then(|()| output.flush())) {
         (Stop::EndOfInput | Stop::ReadFailed(_), Err(err)) => write_stop(err),
         (stop, _) => stop,
     };
@@ -251,6 +276,58 @@ pub fn meter_stream<R: Read, W: Write>(
         totals: *output.delivered(),
         first_chunk,
         stop,
+    }
+}
+
+/// Most bytes of chunks passed through uncounted while a vocabulary loads;
+/// past it the stream waits for the load.
+const BACKLOG_LIMIT: usize = 16 << 20;
+
+/// Chunks written out before the tokenizer was ready, to be counted in order.
+#[derive(Default)]
+struct Backlog {
+    /// Their contents, one after another.
+    text: Vec<u8>,
+    /// Where each ends in `text`.
+    ends: Vec<usize>,
+    /// The chunk number of the first.
+    first: u64,
+}
+
+impl Backlog {
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn push(&mut self, content: &[u8], chunk_id: u64) {
+        if self.is_empty() {
+            self.first = chunk_id;
+        }
+        self.text.extend_from_slice(content);
+        self.ends.push(self.text.len());
+    }
+
+    /// Counts the chunks (waiting for the tokenizer if need be) and adds
+    /// their tokens to the meter's totals and, for those written out whole,
+    /// to the output's account. Flushes first, so that every chunk still
+    /// buffered is accounted at once; returns the flush's error.
+    fn count<W: Write>(&mut self, meter: &mut Meter, output: &mut Output<W>) -> io::Result<()> {
+        let flushed = output.flush();
+        let delivered_chunks = output.delivered().chunks;
+        let mut delivered = Measure::ZERO;
+        let mut start = 0;
+        for (number, &end) in (self.first..).zip(&self.ends) {
+            let measure = meter.measure(&self.text[start..end]);
+            meter.record_run(measure, 0, 0);
+            if number < delivered_chunks {
+                delivered = delivered.plus(measure);
+            }
+            start = end;
+        }
+        output.add_delivered(delivered);
+        self.text.clear();
+        self.ends.clear();
+        flushed
     }
 }
 

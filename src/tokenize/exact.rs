@@ -5,7 +5,8 @@
 //! never change, so it is counted once and dropped; only the open tail is
 //! re-examined, and incrementally, so a push costs what its own text costs.
 
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use bpe_openai::appendable_encoder::AppendableEncoder;
 use bpe_openai::byte_pair_encoding::BytePairEncoding;
@@ -75,14 +76,38 @@ impl Exact {
         Exact::new(Encoding::Cl100kBase)
     }
 
-    /// The encoding's engine, built on first use (10–40 ms).
+    /// The encoding's engine, built on first use (10–40 ms); a caller
+    /// that comes while another thread builds it waits for that build.
     fn engine(&self) -> &'static Engine {
-        static O200K: LazyLock<Engine> = LazyLock::new(|| Engine::new(Encoding::O200kBase, None));
-        static CL100K: LazyLock<Engine> = LazyLock::new(|| Engine::new(Encoding::Cl100kBase, None));
-        match self.encoding {
+        let (cell, _) = self.slot();
+        cell.get_or_init(|| {
+            wait_for_test_gate();
+            Engine::new(self.encoding, None)
+        })
+    }
+
+    /// The encoding's engine cell, and whether a background load started.
+    fn slot(&self) -> (&'static OnceLock<Engine>, &'static AtomicBool) {
+        static O200K: (OnceLock<Engine>, AtomicBool) = (OnceLock::new(), AtomicBool::new(false));
+        static CL100K: (OnceLock<Engine>, AtomicBool) = (OnceLock::new(), AtomicBool::new(false));
+        let (cell, started) = match self.encoding {
             Encoding::O200kBase => &O200K,
             Encoding::Cl100kBase => &CL100K,
-        }
+        };
+        (cell, started)
+    }
+}
+
+/// Holds the vocabulary's load back until the file named by
+/// `TOKMETER_TEST_VOCABULARY_GATE` exists, so tests can show that output
+/// does not wait for the load. Unset (always, outside tests), it costs one
+/// environment look-up per load.
+fn wait_for_test_gate() {
+    let Some(gate) = std::env::var_os("TOKMETER_TEST_VOCABULARY_GATE") else {
+        return;
+    };
+    while !std::path::Path::new(&gate).exists() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
@@ -100,11 +125,32 @@ impl Tokenizer for Exact {
         true
     }
 
-    /// A counter at zero; the first one made loads the vocabulary.
+    /// Whether the vocabulary is loaded.
+    fn is_ready(&self) -> bool {
+        self.slot().0.get().is_some()
+    }
+
+    /// Loads the vocabulary on a thread of its own, once.
+    fn prepare_in_background(&self) {
+        let (cell, started) = self.slot();
+        if cell.get().is_some() || started.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let exact = *self;
+        // Without a thread, the first count loads it.
+        let _ = std::thread::Builder::new()
+            .name("vocabulary".into())
+            .spawn(move || {
+                exact.engine();
+            });
+    }
+
+    /// A counter at zero. The vocabulary loads with the first text pushed,
+    /// not before: a stream with nothing to count never loads it.
     fn counter(&self) -> Box<dyn Counter> {
-        let engine = self.engine();
         Box::new(StreamCounter {
-            engine,
+            exact: *self,
+            engine: None,
             scratch: None,
             stream: Stream::default(),
         })
@@ -173,8 +219,10 @@ impl Scratch {
 
 /// The counter behind [`Exact`].
 struct StreamCounter {
-    /// The encoding's shared parts.
-    engine: &'static Engine,
+    /// The encoding.
+    exact: Exact,
+    /// The encoding's shared parts, from the first push of text on.
+    engine: Option<&'static Engine>,
     /// Taken from the pool on the first push, given back on drop.
     scratch: Option<Scratch>,
     /// What has been pushed since the last reset.
@@ -202,7 +250,10 @@ struct Stream {
 impl Drop for StreamCounter {
     /// Gives the caches back to the pool.
     fn drop(&mut self) {
-        let mut pool = self.engine.pool();
+        let Some(engine) = self.engine else {
+            return;
+        };
+        let mut pool = engine.pool();
         if pool.len() < POOL {
             pool.extend(self.scratch.take());
         }
@@ -217,7 +268,10 @@ impl Counter for StreamCounter {
     /// split character would count as U+FFFD twice). Amortized work is
     /// linear in `text`, even inside a long piece.
     fn push(&mut self, text: &[u8]) -> u64 {
-        let engine = self.engine;
+        if text.is_empty() && self.engine.is_none() {
+            return 0;
+        }
+        let engine = *self.engine.get_or_insert_with(|| self.exact.engine());
         let Scratch { cache, memo } = self.scratch.get_or_insert_with(|| Scratch::take(engine));
         let stream = &mut self.stream;
         stream

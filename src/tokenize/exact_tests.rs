@@ -144,7 +144,8 @@ fn cache_clears_keep_counts_exact() {
         .skip_cache_capacity_check(true);
     let engine = Box::leak(Box::new(Engine::new(Encoding::O200kBase, Some(config))));
     let mut counter = StreamCounter {
-        engine,
+        exact: Exact::o200k_base(),
+        engine: Some(engine),
         scratch: None,
         stream: Stream::default(),
     };

@@ -16,7 +16,7 @@ pub use heuristic::{Heuristic, HeuristicRule};
 /// A way of counting tokens, chosen once per session.
 ///
 /// Implementations are cheap to construct; anything expensive (a vocabulary)
-/// is loaded lazily, the first time a counter is made.
+/// is loaded lazily, when the first text is counted or in the background.
 pub trait Tokenizer: Send + Sync {
     /// The name shown in summaries, e.g. `heuristic` or `o200k_base`.
     fn name(&self) -> &'static str;
@@ -30,6 +30,15 @@ pub trait Tokenizer: Send + Sync {
     fn counts_bytes_only(&self) -> bool {
         false
     }
+
+    /// Whether counting can start without waiting for a load.
+    fn is_ready(&self) -> bool {
+        true
+    }
+
+    /// Starts loading what counting needs (a vocabulary) on a thread of its
+    /// own, so a stream can pass through while it loads.
+    fn prepare_in_background(&self) {}
 
     /// A fresh counter for one stream.
     fn counter(&self) -> Box<dyn Counter>;

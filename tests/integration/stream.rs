@@ -1,6 +1,11 @@
 //! The stream's edges: tiny chunk limits, when the vocabulary loads and what
 //! the session clock counts.
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::util::{records, run_ok, summary};
@@ -36,4 +41,185 @@ fn max_chunk_below_a_character_never_cuts_inside_it() {
 
 fn summary_of(args: &[&str], stdin: &[u8]) -> Value {
     summary(&run_ok(args, stdin))
+}
+
+/// Waits until tokmeter (`pid`) has taken every byte written to its stdin
+/// (`stdin`) and is blocked reading the next, so everything before was
+/// handled. Polls with no time limit of its own: the test's harness has one.
+fn wait_until_blocked_reading(pid: u32, stdin: &std::process::ChildStdin) {
+    use std::os::fd::AsRawFd;
+    loop {
+        let mut queued: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int; the descriptor is our pipe's.
+        let asked = unsafe { libc::ioctl(stdin.as_raw_fd(), libc::FIONREAD, &mut queued) };
+        assert_eq!(asked, 0, "FIONREAD on a pipe");
+        // The system call of the thread that reads, on x86-64: read(0, …),
+        // or poll or ppoll waiting on the input.
+        let waiting = ["0 0x0 ", "7 ", "271 "];
+        let reading = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("syscall")).ok())
+            .any(|syscall| waiting.iter().any(|call| syscall.starts_with(call)));
+        if queued == 0 && reading {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Peak resident memory of a live process, in KiB.
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The peak memory of tokmeter with `args` once it has handled `stdin` and
+/// waits for more.
+fn peak_memory_after(args: &[&str], stdin: &[u8]) -> u64 {
+    let mut child = crate::util::tokmeter_process()
+        .args(args)
+        .args(["-s", "none"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    wait_until_blocked_reading(child.id(), &input);
+    let peak = peak_memory_kib(child.id());
+    drop(input);
+    assert!(child.wait().unwrap().success());
+    peak
+}
+
+#[test]
+fn nothing_to_count_never_loads_the_vocabulary() {
+    let json = ["-t", "o200k_base", "-f", "json"];
+    // A record out means its tokens were counted: the vocabulary is loaded.
+    let counted = peak_memory_after(&json, b"hello\n");
+    let waiting = peak_memory_after(&json, b"");
+    // The o200k vocabulary takes tens of MiB.
+    assert!(
+        waiting + 20 * 1024 < counted,
+        "waiting for input: {waiting} KiB, one line counted: {counted} KiB"
+    );
+    let usage_only = br#"{"role": "assistant", "content": "hi", "usage": {"prompt_tokens": 18, "completion_tokens": 15}}
+"#;
+    let transcript = ["--input", "transcript", "-m", "gpt-4o"];
+    let priced = peak_memory_after(&transcript, usage_only);
+    assert!(
+        priced + 20 * 1024 < counted,
+        "a record with usage: {priced} KiB, one line counted: {counted} KiB"
+    );
+}
+
+/// Reads stdout's lines on a thread of their own.
+fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if send.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+#[test]
+fn raw_output_does_not_wait_for_the_vocabulary() {
+    let dir = crate::util::temp_dir("vocabulary-gate");
+    let gate = dir.join("gate");
+    let mut child = crate::util::tokmeter_process()
+        .args(["-t", "o200k_base", "-s", "json"])
+        .env("TOKMETER_TEST_VOCABULARY_GATE", &gate)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let text = [
+        "hello world\n",
+        "the vocabulary is still loading\n",
+        "done\n",
+    ];
+    for line in &text[..2] {
+        stdin.write_all(line.as_bytes()).unwrap();
+        // The gate is closed, so a line that comes out did not wait for the
+        // vocabulary. The wait allows for any start-up time.
+        let got = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            got.as_deref(),
+            Ok(line.trim_end()),
+            "passed through at once"
+        );
+    }
+    // Time passes between the first chunk's arrival and the end.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&gate, b"").unwrap();
+    stdin.write_all(text[2].as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let summary = summary(&output);
+    let whole = summary_of(
+        &["-t", "o200k_base", "-s", "json"],
+        text.concat().as_bytes(),
+    );
+    assert_eq!(summary["total_tokens"], whole["total_tokens"]);
+    assert_eq!(summary["total_cost"], whole["total_cost"]);
+    assert_eq!(summary["chunk_count"], 3);
+    // The first chunk's time is when it arrived, not when it was counted.
+    let first = summary["time_to_first_chunk_ms"].as_f64().unwrap();
+    let duration = summary["duration_ms"].as_f64().unwrap();
+    assert!(
+        first + 300.0 <= duration,
+        "first chunk {first} ms of {duration} ms"
+    );
+}
+
+#[test]
+fn a_reader_gone_while_the_vocabulary_loads_is_billed_for_what_it_got() {
+    let dir = crate::util::temp_dir("vocabulary-gate-closed");
+    let gate = dir.join("gate");
+    let mut child = crate::util::tokmeter_process()
+        .args(["-t", "o200k_base", "-s", "json"])
+        .env("TOKMETER_TEST_VOCABULARY_GATE", &gate)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    stdin.write_all(b"hello world\n").unwrap();
+    let got = lines.recv_timeout(Duration::from_secs(60));
+    assert_eq!(got.as_deref(), Ok("hello world"));
+    drop(lines); // closes the reading end once the thread sees the next line
+    std::fs::write(&gate, b"").unwrap();
+    // Keep writing until tokmeter notices its reader is gone.
+    let line = b"more text after the reader left\n".repeat(4096);
+    while stdin.write_all(&line).is_ok() {}
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let summary = summary(&output);
+    assert_eq!(summary["error"], "output closed");
+    let chunks = summary["chunk_count"].as_u64().unwrap();
+    assert!(chunks >= 1);
+    // Whatever was delivered is billed at its exact count.
+    let mut delivered = b"hello world\n".to_vec();
+    for _ in 1..chunks {
+        delivered.extend_from_slice(b"more text after the reader left\n");
+    }
+    let whole = summary_of(&["-t", "o200k_base", "-s", "json"], &delivered);
+    assert_eq!(summary["total_tokens"], whole["total_tokens"]);
 }
