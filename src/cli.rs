@@ -138,6 +138,10 @@ pub struct Args {
 
     /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
     /// stderr is a terminal.
+    ///
+    /// The line fits the terminal's width. When stdout is the same terminal,
+    /// the line is erased while output is written and redrawn after it, and
+    /// waits while output has left a line unfinished (as with --arrival).
     #[arg(long)]
     pub progress: bool,
 

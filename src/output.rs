@@ -9,6 +9,7 @@
 use std::io::{self, Write};
 
 use crate::meter::Totals;
+use crate::progress::Screenshare;
 
 /// Buffered output is written once it reaches this size.
 pub const BUFFER_SIZE: usize = 64 * 1024;
@@ -30,6 +31,8 @@ pub struct Output<W> {
     /// (end of a chunk in `buffer`, totals after that chunk).
     marks: Vec<(usize, Totals)>,
     delivered: Totals,
+    /// The status line's terminal, when output goes to it too.
+    screen: Option<Screenshare>,
 }
 
 impl<W: Write> Output<W> {
@@ -41,7 +44,13 @@ impl<W: Write> Output<W> {
             buffer: Vec::with_capacity(BUFFER_SIZE * 2),
             marks: Vec::new(),
             delivered: Totals::default(),
+            screen: None,
         }
+    }
+
+    /// Writes with the status line erased from now on (`None`: no more).
+    pub fn share_screen(&mut self, screen: Option<Screenshare>) {
+        self.screen = screen;
     }
 
     /// Starts accounting a new session: nothing delivered yet. Call it with
@@ -73,9 +82,13 @@ impl<W: Write> Output<W> {
         if self.has_pending() {
             self.flush()?;
         }
+        let mut hold = self.screen.as_ref().map(Screenshare::hold);
         self.writer.write_all(bytes)?;
         if self.policy == FlushPolicy::Chunk {
             self.writer.flush()?;
+        }
+        if let Some(hold) = &mut hold {
+            hold.wrote(bytes);
         }
         self.delivered = *totals;
         Ok(())
@@ -85,13 +98,22 @@ impl<W: Write> Output<W> {
     /// still accounted as delivered and the buffer is dropped.
     pub fn flush(&mut self) -> io::Result<()> {
         let mut written = 0;
+        let mut hold = match self.has_pending() {
+            true => self.screen.as_ref().map(Screenshare::hold),
+            false => None,
+        };
         let result = loop {
             if written == self.buffer.len() {
                 break self.writer.flush();
             }
             match self.writer.write(&self.buffer[written..]) {
                 Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
-                Ok(n) => written += n,
+                Ok(n) => {
+                    if let Some(hold) = &mut hold {
+                        hold.wrote(&self.buffer[written..written + n]);
+                    }
+                    written += n;
+                }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => break Err(err),
             }

@@ -79,6 +79,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
         // The first session counts start-up; the others start when opened.
         let mut clock = start_clock(config, number == 0);
         let progress = config.progress.then(Progress::start);
+        output.share_screen(progress.as_ref().and_then(Progress::screenshare));
         let settings = Settings {
             framing: config.framing.clone(),
             strip_delimiter: config.strip_delimiter,
@@ -98,6 +99,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             &mut clock,
             &settings,
         );
+        output.share_screen(None);
         if let Some(progress) = progress {
             progress.finish();
         }

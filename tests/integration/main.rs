@@ -11,5 +11,6 @@ mod guards;
 mod pipe;
 mod pricing;
 mod stream;
+mod terminal;
 mod transcript;
 mod transparency;
