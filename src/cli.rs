@@ -57,8 +57,8 @@ pub struct Args {
     ///
     /// stream (default): a chunk's tokens are what the whole text's count
     /// gained with it, so the chunks sum to the count of the text.
-    /// per-chunk: each chunk counted alone, at least 1 if non-empty (the
-    /// origin's semantics).
+    /// per-chunk: each chunk counted alone, at least 1 if non-empty (it
+    /// over-counts words cut across chunks).
     #[arg(long, value_enum, default_value_t = CountArg::Stream, value_name = "MODE")]
     pub count: CountArg,
 

@@ -14,8 +14,8 @@ pub enum CountMode {
     /// Over the stream: a chunk's tokens are what it added to the whole.
     #[default]
     Stream,
-    /// Each chunk on its own, at least 1 for a non-empty chunk (the origin's
-    /// semantics; over-counts when words are cut across chunks).
+    /// Each chunk on its own, at least 1 for a non-empty chunk (over-counts
+    /// when words are cut across chunks).
     PerChunk,
 }
 

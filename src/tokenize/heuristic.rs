@@ -11,7 +11,8 @@ pub enum HeuristicRule {
     /// round(UTF-8 bytes / ratio): the default, within ±15% of o200k on prose,
     /// code, CJK and mixed text at a ratio of 4.
     BytesPerToken(f64),
-    /// round(characters / ratio): the origin's rule, which undercounts CJK.
+    /// round(characters / ratio), which undercounts CJK (a CJK character is
+    /// about one token, not a quarter).
     CharsPerToken(f64),
 }
 
@@ -104,7 +105,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origin_example_counts_one_each() {
+    fn hello_space_world_counts_one_each() {
         let mut counter = Heuristic::default().counter();
         let counts: Vec<u64> = ["hello", " ", "world"]
             .iter()

@@ -1,5 +1,5 @@
 //! Counting: the heuristic over the stream, the chunk tokenizer, and the
-//! origin's per-chunk semantics.
+//! per-chunk counting.
 
 use proptest::prelude::*;
 
@@ -15,7 +15,7 @@ fn tokens_of(args: &[&str], input: &[u8]) -> Vec<u64> {
 }
 
 #[test]
-fn origin_example_counts_one_each() {
+fn hello_space_world_counts_one_each() {
     // "hello", " ", "world" as three chunks.
     let tokens = tokens_of(
         &["-t", "heuristic", "-z", "--strip-delimiter"],
@@ -42,7 +42,7 @@ fn a_word_cut_in_two_is_not_two_tokens() {
     assert_eq!(
         per_chunk,
         [1, 1],
-        "the origin's semantics count each piece alone"
+        "per-chunk counting counts each piece alone"
     );
 }
 

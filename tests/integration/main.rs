@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod counting;
+mod docs;
 mod exact;
 mod formats;
 mod guards;
