@@ -132,10 +132,17 @@ fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
     receive
 }
 
-#[test]
-fn raw_output_does_not_wait_for_the_vocabulary() {
-    let dir = crate::util::temp_dir("vocabulary-gate");
-    let gate = dir.join("gate");
+/// tokmeter counting o200k into raw output, with the vocabulary's load held
+/// back until the returned path exists; its stdin, and stdout's lines.
+fn gated(
+    name: &str,
+) -> (
+    std::path::PathBuf,
+    std::process::Child,
+    std::process::ChildStdin,
+    mpsc::Receiver<String>,
+) {
+    let gate = crate::util::temp_dir(name).join("gate");
     let mut child = crate::util::tokmeter_process()
         .args(["-t", "o200k_base", "-s", "json"])
         .env("TOKMETER_TEST_VOCABULARY_GATE", &gate)
@@ -144,8 +151,14 @@ fn raw_output_does_not_wait_for_the_vocabulary() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let stdin = child.stdin.take().unwrap();
     let lines = lines_of(child.stdout.take().unwrap());
+    (gate, child, stdin, lines)
+}
+
+#[test]
+fn raw_output_does_not_wait_for_the_vocabulary() {
+    let (gate, child, mut stdin, lines) = gated("vocabulary-gate");
     let text = [
         "hello world\n",
         "the vocabulary is still loading\n",
@@ -188,18 +201,7 @@ fn raw_output_does_not_wait_for_the_vocabulary() {
 
 #[test]
 fn a_reader_gone_while_the_vocabulary_loads_is_billed_for_what_it_got() {
-    let dir = crate::util::temp_dir("vocabulary-gate-closed");
-    let gate = dir.join("gate");
-    let mut child = crate::util::tokmeter_process()
-        .args(["-t", "o200k_base", "-s", "json"])
-        .env("TOKMETER_TEST_VOCABULARY_GATE", &gate)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let lines = lines_of(child.stdout.take().unwrap());
+    let (gate, child, mut stdin, lines) = gated("vocabulary-gate-closed");
     stdin.write_all(b"hello world\n").unwrap();
     let got = lines.recv_timeout(Duration::from_secs(60));
     assert_eq!(got.as_deref(), Ok("hello world"));
