@@ -11,12 +11,12 @@ use crate::util::{records, run_ok, summary};
 
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/tokenizer-fixtures/golden_samples.jsonl"
+    "/tests/fixtures/tokenizer/golden_samples.jsonl"
 );
 
 fn golden() -> Vec<Value> {
     std::fs::read_to_string(GOLDEN)
-        .expect("../shared/data/tokenizer-fixtures/golden_samples.jsonl")
+        .expect("tests/fixtures/tokenizer/golden_samples.jsonl")
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect()
