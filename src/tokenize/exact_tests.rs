@@ -5,10 +5,11 @@ use super::*;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-/// The golden samples (counts from OpenAI's tiktoken), read at run time.
+/// The golden samples (counts from OpenAI's tiktoken), read at run time
+/// from the repository's fixtures.
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/tokenizer-fixtures/golden_samples.jsonl"
+    "/tests/fixtures/tokenizer/golden_samples.jsonl"
 );
 
 /// Constructing a tokenizer is const, so it cannot load a vocabulary.

@@ -114,7 +114,8 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    // Inputs of up to 300 KB, each spawning the binary twice: few cases.
+    #![proptest_config(ProptestConfig::with_cases(12))]
 
     /// Raw output is metered in runs of whole lines; its totals are those of
     /// the chunk-by-chunk path (json), for any text, valid or not.

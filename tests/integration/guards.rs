@@ -221,22 +221,45 @@ fn a_second_signal_during_the_summary_ends_at_once() {
     unsafe { libc::fcntl(raw, libc::F_SETFL, 0) };
     let (child, stdin, _stdout) = running_with_three_chunks(&["-s", "json"], Stdio::from(full));
     send(&child, libc::SIGINT);
-    std::thread::sleep(Duration::from_millis(300));
+    // The second signal must come while the summary's write is blocked, not
+    // merely after some delay: wait until the process sits in write(2) on
+    // stderr, however long a loaded machine takes to get there.
+    wait_until_blocked_writing_stderr(&child);
     send(&child, libc::SIGTERM);
     let status = child.wait_with_output().unwrap().status;
     drop((stdin, read_end));
     assert_eq!(status.code(), Some(143));
 }
 
-/// Runs `script` in a detached tmux session of its own and returns the
-/// screen after `wait`.
-fn tmux_screen(session: &str, script: &str, wait: Duration) -> String {
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .expect("tmux is installed (.ci/run installs it)")
-    };
+/// Waits (up to a minute, a bound on a hang, not on speed) until `child`'s
+/// main thread is in write(2) on descriptor 2, read from
+/// `/proc/PID/syscall`.
+fn wait_until_blocked_writing_stderr(child: &Child) {
+    let path = format!("/proc/{}/syscall", child.id());
+    let blocked = format!("{} 0x2 ", libc::SYS_write);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let syscall = std::fs::read_to_string(&path).unwrap_or_default();
+        if syscall.starts_with(&blocked) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never blocked writing stderr: {syscall:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn tmux(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux is installed (.ci/run installs it)")
+}
+
+/// Runs `script` in a detached tmux session of its own.
+fn tmux_start(session: &str, script: &str) {
     let started = tmux(&[
         "new-session",
         "-d",
@@ -256,36 +279,49 @@ fn tmux_screen(session: &str, script: &str, wait: Duration) -> String {
         "{}",
         String::from_utf8_lossy(&started.stderr)
     );
-    std::thread::sleep(wait);
-    let screen = tmux(&["capture-pane", "-p", "-t", session]);
-    String::from_utf8_lossy(&screen.stdout).into_owned()
+}
+
+/// The session's screen once `ready` holds of it, polled for up to a
+/// minute (a bound on a hang, not on speed); the last screen if it never
+/// does, for the caller's assertion to show.
+fn tmux_screen_when(session: &str, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        let screen = String::from_utf8_lossy(&screen.stdout).into_owned();
+        if ready(&screen) || std::time::Instant::now() > deadline {
+            return screen;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn kill_tmux(session: &str) {
-    let _ = std::process::Command::new("tmux")
-        .args(["kill-session", "-t", session])
-        .output();
+    let _ = tmux(&["kill-session", "-t", session]);
 }
 
 #[test]
 fn progress_line_lives_on_a_terminal_and_is_erased() {
     let session = format!("tokmeter-progress-{}", std::process::id());
+    let go = temp_dir("progress").join("go");
+    // The producer holds the stream open until the test has seen the live
+    // line, then ends it: no race with a fixed pause.
     let script = format!(
-        "(printf 'a%.0s' {{1..400}}; echo; sleep 2; echo end) | {} -t heuristic --progress > /dev/null; sleep 30",
+        "(printf 'a%.0s' {{1..400}}; echo; while [ ! -e '{}' ]; do sleep 0.05; done; echo end) \
+         | {} -t heuristic --progress > /dev/null; sleep 300",
+        go.display(),
         crate::util::BIN
     );
-    let during = tmux_screen(&session, &script, Duration::from_millis(1200));
-    let after = {
-        std::thread::sleep(Duration::from_millis(2000));
-        let screen = std::process::Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&screen.stdout).into_owned()
+    tmux_start(&session, &script);
+    let live = |screen: &str| {
+        screen.contains("tokmeter: 100 tokens · $0.001 · ") && screen.contains(" tokens/s · ")
     };
+    let during = tmux_screen_when(&session, live);
+    std::fs::write(&go, b"").unwrap();
+    let after = tmux_screen_when(&session, |screen| screen.contains("tokmeter: 101 tokens"));
     kill_tmux(&session);
     assert!(
-        during.contains("tokmeter: 100 tokens · $0.001 · ") && during.contains(" tokens/s · "),
+        live(&during),
         "no live line while the stream runs:\n{during}"
     );
     let lines: Vec<&str> = after.lines().filter(|l| !l.trim().is_empty()).collect();
