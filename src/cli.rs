@@ -25,7 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
                       tokmeter merge [OPTIONS] [FILE]...",
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 success (also when the reader of the output went away), \
-                  1 runtime failure, 2 usage error, 3 budget exceeded, 130/143 interrupted."
+                  1 runtime failure (also a summary that could not be written), 2 usage error, 3 budget exceeded, 130/143 interrupted."
 )]
 pub struct Args {
     /// Files to meter, each a session of its own; `-` or none is standard input.

