@@ -180,6 +180,8 @@ pub struct Args {
     /// Append each session's JSON summary to FILE as one line.
     ///
     /// Safe for many concurrent tokmeter processes sharing one ledger file.
+    /// FILE is opened before any input is read; an append is a whole line or
+    /// nothing (on a full disk the file is cut back and the run exits 1).
     /// `-` writes the lines to standard output (with --input transcript,
     /// whose standard output is otherwise empty); a reader that went away
     /// is no error.

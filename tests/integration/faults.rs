@@ -171,3 +171,76 @@ fn no_first_chunk_time_when_no_chunk_was_written() {
     assert!(stderr.contains("budget exceeded"), "{stderr}");
     assert!(!stderr.contains("first chunk"), "{stderr}");
 }
+
+/// tokmeter under `ulimit -f 1` (1024 bytes per file), through bash.
+fn tokmeter_with_file_limit(args: &[&str]) -> std::process::Command {
+    let mut command = tokmeter_process();
+    let program = command.get_program().to_owned();
+    let mut bash = std::process::Command::new("bash");
+    bash.envs(
+        command
+            .get_envs()
+            .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value.to_owned()))),
+    )
+    .arg("-c")
+    .arg("ulimit -f 1; exec \"$0\" \"$@\"")
+    .arg(program)
+    .args(args);
+    bash
+}
+
+#[test]
+fn ledger_past_the_file_size_limit_is_cut_back_whole() {
+    let dir = temp_dir("ledger-fsize");
+    let ledger = dir.join("ledger.jsonl");
+    let ledger_arg = ledger.to_str().unwrap();
+    // Each summary line is a few hundred bytes: the limit cuts one midway.
+    let mut runs = Vec::new();
+    for _ in 0..6 {
+        let mut command = tokmeter_with_file_limit(&[
+            "-t",
+            "heuristic",
+            "-s",
+            "none",
+            "--summary-file",
+            ledger_arg,
+        ]);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        runs.push(output_of(&mut command, b"some text\n"));
+    }
+    let failed: Vec<_> = runs.iter().filter(|o| !o.status.success()).collect();
+    assert!(!failed.is_empty(), "the size limit was never reached");
+    for output in &failed {
+        assert_no_panic(output);
+        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(output.stdout, b"some text\n");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("cannot append the summary to"), "{stderr}");
+        assert!(stderr.contains("ledger.jsonl"), "{stderr}");
+    }
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    assert!(text.ends_with('\n'), "torn last line: {text:?}");
+    let lines = text.lines().count();
+    assert_eq!(lines, runs.len() - failed.len());
+    let merged = tokmeter_process()
+        .args(["merge", "-s", "json"])
+        .arg(&ledger)
+        .output()
+        .expect("merge runs");
+    assert!(merged.status.success(), "{merged:?}");
+    let sum: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(sum["sessions"], lines as u64);
+}
+
+#[test]
+fn summary_file_is_checked_before_reading_input() {
+    let mut command = tokmeter_process();
+    command
+        .args(["--summary-file", "/nonexistent/dir/ledger.jsonl"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = output_of(&mut command, b"never read\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "input was read");
+    crate::util::assert_one_error_line(&output, "/nonexistent/dir/ledger.jsonl");
+}
