@@ -32,9 +32,40 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
-/// The exit code for an error: 2 for usage errors anywhere in the chain, 1
-/// otherwise.
+/// A wait ended by SIGINT or SIGTERM (its number): exit 128 + the number.
+#[derive(Debug)]
+pub struct Interrupted(pub i32);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted by {}", crate::signal::name(self.0))
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// An I/O error carrying [`Interrupted`], for a wait a signal ended.
+pub fn interrupted(signal: i32) -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, Interrupted(signal))
+}
+
+/// The exit code for an error: 128 + the signal for a wait a signal ended,
+/// 2 for usage errors anywhere in the chain, 1 otherwise.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    let signal = err.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<Interrupted>()
+            .or_else(|| {
+                cause
+                    .downcast_ref::<io::Error>()
+                    .and_then(|io| io.get_ref())
+                    .and_then(|inner| inner.downcast_ref::<Interrupted>())
+            })
+            .map(|i| i.0)
+    });
+    if let Some(signal) = signal {
+        return ExitCode::from(128 + signal as u8);
+    }
     let is_usage = err
         .chain()
         .any(|cause| cause.downcast_ref::<UsageError>().is_some())

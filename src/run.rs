@@ -60,6 +60,11 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     for (number, source) in config.sources.iter().enumerate() {
         let reader = match source.open() {
             Ok(reader) => reader,
+            // A signal while the open waited (a FIFO with no writer).
+            Err(err) if crate::signal::stopped_by_signal(&err) => {
+                status = 128 + crate::signal::received() as u8;
+                break;
+            }
             Err(err) => {
                 let _ = say(format_args!("cannot open {}: {err}", source.display_name()));
                 status = EXIT_FAILURE;
@@ -349,7 +354,15 @@ fn append_line(path: &Path, line: &str) -> io::Result<()> {
         };
     }
     let mut file = open_ledger(path)?;
-    file.lock()?;
+    // The lock may wait for another process; a signal of ours ends the wait.
+    while let Err(err) = file.lock() {
+        if crate::signal::stopped_by_signal(&err) {
+            return Err(crate::error::interrupted(crate::signal::received()));
+        }
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
     let written = append_whole(&mut file, &bytes);
     let unlocked = file.unlock();
     written.and(unlocked)

@@ -48,7 +48,7 @@ impl Source {
     pub fn open(&self) -> io::Result<Interruptible<File>> {
         let file = match self {
             Source::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
-            Source::File(path) => File::open(path)?,
+            Source::File(path) => crate::signal::open_for_reading(path)?,
         };
         if file.metadata()?.is_dir() {
             return Err(io::Error::from_raw_os_error(libc::EISDIR));

@@ -174,7 +174,7 @@ fn no_first_chunk_time_when_no_chunk_was_written() {
 
 /// tokmeter under `ulimit -f 1` (1024 bytes per file), through bash.
 fn tokmeter_with_file_limit(args: &[&str]) -> std::process::Command {
-    let mut command = tokmeter_process();
+    let command = tokmeter_process();
     let program = command.get_program().to_owned();
     let mut bash = std::process::Command::new("bash");
     bash.envs(
@@ -243,4 +243,107 @@ fn summary_file_is_checked_before_reading_input() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "input was read");
     crate::util::assert_one_error_line(&output, "/nonexistent/dir/ledger.jsonl");
+}
+
+/// Sends SIGTERM to `child` after a generous pause (so it is surely
+/// blocked), and waits up to 20 s for it to end: (exit status, stderr).
+fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tokmeter ignored SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut stderr).expect("stderr");
+    }
+    (status, stderr)
+}
+
+#[test]
+fn sigterm_while_blocked_writing_to_a_stalled_reader_exits_143() {
+    use std::io::{Read, Write};
+    let (mut reader, writer) = std::io::pipe().expect("pipe");
+    let mut child = tokmeter_process()
+        .args(["-t", "heuristic", "-s", "json"])
+        .stdin(Stdio::piped())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let line = "a".repeat(79) + "\n";
+    let input = line.repeat(20_000);
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feed = input.clone();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(feed.as_bytes());
+    });
+    let (status, stderr) = terminate(child);
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(stderr.lines().last().expect("summary")).expect("JSON summary");
+    // What was delivered is intact, and the bill covers no more than that.
+    let mut delivered = Vec::new();
+    reader.read_to_end(&mut delivered).expect("read");
+    assert!(input.as_bytes().starts_with(&delivered));
+    assert!(summary["bytes"].as_u64().unwrap() <= delivered.len() as u64);
+    assert!(delivered.len() < input.len());
+    feeder.join().expect("feeder");
+}
+
+#[test]
+fn sigterm_while_opening_a_fifo_with_no_writer_exits_143() {
+    let dir = temp_dir("fifo-open");
+    let fifo = dir.join("fifo");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let child = tokmeter_process()
+        .args(["-t", "heuristic"])
+        .arg(&fifo)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let (status, stderr) = terminate(child);
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn sigterm_while_waiting_for_the_ledger_lock_exits_143() {
+    use std::io::Write;
+    let dir = temp_dir("ledger-lock");
+    let ledger = dir.join("ledger.jsonl");
+    let holder = File::create(&ledger).unwrap();
+    holder.lock().expect("test holds the lock");
+    let mut child = tokmeter_process()
+        .args(["-t", "heuristic", "--summary-file"])
+        .arg(&ledger)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"one line\n").unwrap();
+    drop(stdin);
+    let (status, stderr) = terminate(child);
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("1 chunk"), "bill on stderr: {stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    drop(holder);
+    assert_eq!(std::fs::read(&ledger).unwrap(), b"");
 }
