@@ -347,3 +347,27 @@ fn sigterm_while_waiting_for_the_ledger_lock_exits_143() {
     drop(holder);
     assert_eq!(std::fs::read(&ledger).unwrap(), b"");
 }
+
+#[test]
+fn input_file_that_is_the_output_file_is_refused() {
+    let dir = temp_dir("self-input");
+    let file = dir.join("f.txt");
+    std::fs::write(&file, "abc\n").unwrap();
+    let appending = File::options().append(true).open(&file).unwrap();
+    let mut command = tokmeter_process();
+    command
+        .args(["-t", "heuristic"])
+        .arg(&file)
+        .arg("-")
+        .stdout(appending)
+        .stderr(Stdio::piped());
+    let output = output_of(&mut command, b"other\n");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("f.txt: input file is output file"),
+        "{stderr}"
+    );
+    // The other input is still metered, and the file read nothing of itself.
+    assert_eq!(std::fs::read(&file).unwrap(), b"abc\nother\n");
+}
