@@ -131,7 +131,7 @@ pub struct Args {
     pub max_cost: Option<String>,
 
     /// Stop before the chunk that would make the tokens exceed N; exit 3.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     pub max_tokens: Option<u64>,
 
     /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
@@ -330,6 +330,14 @@ pub enum SummaryArg {
     None,
 }
 
+/// Parses a whole number of at least 0 (so `-1` is named as the bad value,
+/// not taken for a flag).
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "must be a whole number >= 0".to_string())
+}
+
 /// Parses `1024`, `64K`, `1M`, `2G` (powers of 1024) into bytes, at least 1.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let (digits, unit) = match text.trim().to_ascii_uppercase() {
@@ -365,5 +373,7 @@ mod tests {
         assert_eq!(parse_size("1M"), Ok(1 << 20));
         assert!(parse_size("0").is_err());
         assert!(parse_size("x").is_err());
+        assert_eq!(parse_count("12"), Ok(12));
+        assert!(parse_count("-1").is_err());
     }
 }
