@@ -371,3 +371,43 @@ fn input_file_that_is_the_output_file_is_refused() {
     // The other input is still metered, and the file read nothing of itself.
     assert_eq!(std::fs::read(&file).unwrap(), b"abc\nother\n");
 }
+
+/// tokmeter started by bash with `redirect` (e.g. `>&-`) applied.
+fn tokmeter_redirected(redirect: &str, args: &[&str]) -> std::process::Command {
+    let command = tokmeter_process();
+    let program = command.get_program().to_owned();
+    let mut bash = std::process::Command::new("bash");
+    bash.envs(
+        command
+            .get_envs()
+            .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value.to_owned()))),
+    )
+    .arg("-c")
+    .arg(format!("exec \"$0\" \"$@\" {redirect}"))
+    .arg(program)
+    .args(args);
+    bash
+}
+
+#[test]
+fn closed_stdout_is_a_write_error_not_delivery() {
+    let mut command = tokmeter_redirected(">&-", &["-t", "heuristic", "-s", "json"]);
+    command.stderr(Stdio::piped());
+    let output = output_of(&mut command, b"one\ntwo\n");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"chunk_count\":0"), "{stderr}");
+    assert!(
+        stderr.contains("write error: Bad file descriptor"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn closed_stderr_fails_the_run_without_a_panic() {
+    let mut command = tokmeter_redirected("2>&-", &["-t", "heuristic"]);
+    command.stdout(Stdio::piped());
+    let output = output_of(&mut command, b"one\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.stdout, b"one\n");
+}
