@@ -411,3 +411,31 @@ fn closed_stderr_fails_the_run_without_a_panic() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(output.stdout, b"one\n");
 }
+
+#[test]
+fn fifo_whose_writer_dies_keeps_what_was_delivered() {
+    use std::io::Write;
+    let dir = temp_dir("fifo-dies");
+    let fifo = dir.join("fifo");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let child = tokmeter_process()
+        .args(["-t", "heuristic", "-s", "json"])
+        .arg(&fifo)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut writer = File::options().write(true).open(&fifo).unwrap();
+    // The writer dies in the middle of a line.
+    writer.write_all(b"one\ntwo\nthr").unwrap();
+    drop(writer);
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.stdout, b"one\ntwo\nthr");
+    let summary = crate::util::summary(&output);
+    assert_eq!(summary["chunk_count"], 3);
+    assert_eq!(summary["bytes"], 11);
+}
