@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::clock::{Clock, format_rfc3339};
 use crate::config::{Config, TranscriptConfig};
-use crate::error::{EXIT_FAILURE, EXIT_OK};
+use crate::error::{EXIT_FAILURE, EXIT_OK, say};
 use crate::input::{Framing, Source, Splitter};
 use crate::money::Money;
 use crate::run::{meta_map, millis, new_session_id, prepare, rate, report, start_clock};
@@ -34,7 +34,7 @@ struct Priced {
 
 /// Prices every input of `config`.
 pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result<ExitCode> {
-    let tokenizer = prepare(config);
+    let tokenizer = prepare(config)?;
     let overall = start_clock(config, true);
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let prices = Prices::of(&config.model);
@@ -46,6 +46,8 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
     let mut bytes = 0;
     let mut reported = 0u64;
     let mut first_error = None;
+    // False once a summary could not be written to stderr.
+    let mut billed = true;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (sender, receiver) = mpsc::channel::<(usize, Priced)>();
         for _ in 0..settings.jobs.clamp(1, sources.len().max(1)) {
@@ -76,13 +78,13 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                 // An interruption sets the exit status after the loop.
                 match &priced.stop {
                     Err(err) => {
-                        eprintln!("tokmeter: cannot open {name}: {err}");
+                        let _ = say(format_args!("cannot open {name}: {err}"));
                         status = EXIT_FAILURE;
                         due += 1;
                         continue;
                     }
                     Ok(Stop::ReadFailed(err)) => {
-                        eprintln!("tokmeter: reading {name}: {err}");
+                        let _ = say(format_args!("reading {name}: {err}"));
                         status = EXIT_FAILURE;
                     }
                     Ok(Stop::BadLine(..)) => status = EXIT_FAILURE,
@@ -99,7 +101,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                 if first_error.is_none() {
                     first_error.clone_from(&summary.error);
                 }
-                report(config, &summary)?;
+                billed &= report(config, &summary)?;
                 total = total.plus(&priced.tally);
                 bytes += priced.bytes;
                 reported += 1;
@@ -120,13 +122,13 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
         let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices, base_id);
         summary.sessions = Some(reported);
         summary.error = first_error;
-        crate::run::print_summary(config.summary, &summary);
+        billed &= crate::run::print_summary(config.summary, &summary);
     }
     let signal = interrupted();
     if signal != 0 {
         status = 128 + signal as u8;
     }
-    Ok(ExitCode::from(status))
+    Ok(ExitCode::from(crate::run::bill_status(status, billed)))
 }
 
 /// The signal received, or 0.
@@ -174,7 +176,7 @@ fn price_one(
                     transcript.line(line.content)
                 };
                 if let Err(why) = priced {
-                    eprintln!("tokmeter: {name}:{number}: {why}");
+                    let _ = say(format_args!("{name}:{number}: {why}"));
                     if settings.fail_on_bad_line {
                         break 'input Stop::BadLine(number, why);
                     }

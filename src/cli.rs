@@ -25,7 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
                       tokmeter merge [OPTIONS] [FILE]...",
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 success (also when the reader of the output went away), \
-                  1 runtime failure, 2 usage error, 3 budget exceeded, 130/143 interrupted."
+                  1 runtime failure (also a summary that could not be written), 2 usage error, 3 budget exceeded, 130/143 interrupted."
 )]
 pub struct Args {
     /// Files to meter, each a session of its own; `-` or none is standard input.
@@ -133,7 +133,7 @@ pub struct Args {
     pub max_cost: Option<String>,
 
     /// Stop before the chunk that would make the tokens exceed N; exit 3.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     pub max_tokens: Option<u64>,
 
     /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
@@ -186,6 +186,8 @@ pub struct Args {
     /// Append each session's JSON summary to FILE as one line.
     ///
     /// Safe for many concurrent tokmeter processes sharing one ledger file.
+    /// FILE is opened before any input is read; an append is a whole line or
+    /// nothing (on a full disk the file is cut back and the run exits 1).
     /// `-` writes the lines to standard output (with --input transcript,
     /// whose standard output is otherwise empty); a reader that went away
     /// is no error.
@@ -334,6 +336,14 @@ pub enum SummaryArg {
     None,
 }
 
+/// Parses a whole number of at least 0 (so `-1` is named as the bad value,
+/// not taken for a flag).
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "must be a whole number >= 0".to_string())
+}
+
 /// Parses `1024`, `64K`, `1M`, `2G` (powers of 1024) into bytes, at least 1.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let (digits, unit) = match text.trim().to_ascii_uppercase() {
@@ -369,5 +379,7 @@ mod tests {
         assert_eq!(parse_size("1M"), Ok(1 << 20));
         assert!(parse_size("0").is_err());
         assert!(parse_size("x").is_err());
+        assert_eq!(parse_count("12"), Ok(12));
+        assert!(parse_count("-1").is_err());
     }
 }

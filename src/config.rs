@@ -105,6 +105,14 @@ impl Mode {
         if let Some(Command::Merge(merge)) = args.command {
             return Ok(Mode::Merge(merge));
         }
+        // `tokmeter -s text merge x`: clap takes "merge" after an option for
+        // a file. Say how to write it instead of metering a file "merge".
+        if args.files.first().is_some_and(|file| file == "merge") {
+            return Err(usage(
+                "merge is a subcommand and takes its options after it \
+                 (tokmeter merge -s text FILE...); for a file named merge, write ./merge",
+            ));
+        }
         let table = load_table(args.pricing.as_deref())?;
         if args.list_models {
             return Ok(Mode::ListModels(table));

@@ -83,7 +83,19 @@ impl<W: Write> Output<W> {
             self.flush()?;
         }
         let mut hold = self.screen.as_ref().map(Screenshare::hold);
-        self.writer.write_all(bytes)?;
+        let mut written = 0;
+        while written < bytes.len() {
+            match self.writer.write(&bytes[written..]) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => written += n,
+                Err(err) if stop_retrying(&err) => return Err(err),
+                Err(_) => {}
+            }
+            if written < bytes.len() && crate::signal::received() != 0 {
+                // A signal cut the write short: stop before blocking again.
+                return Err(io::Error::from(io::ErrorKind::Interrupted));
+            }
+        }
         if self.policy == FlushPolicy::Chunk {
             self.writer.flush()?;
         }
@@ -114,8 +126,12 @@ impl<W: Write> Output<W> {
                     }
                     written += n;
                 }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => break Err(err),
+                Err(err) if stop_retrying(&err) => break Err(err),
+                Err(_) => {}
+            }
+            if written < self.buffer.len() && crate::signal::received() != 0 {
+                // A signal cut the write short: stop before blocking again.
+                break Err(io::Error::from(io::ErrorKind::Interrupted));
             }
         };
         if let Some(&(_, totals)) = self.marks.iter().rev().find(|(end, _)| *end <= written) {
@@ -147,6 +163,13 @@ impl<W: Write> Output<W> {
     pub fn has_pending(&self) -> bool {
         !self.buffer.is_empty()
     }
+}
+
+/// Whether a failed write is final: anything but EINTR, and EINTR too
+/// once a signal of ours asks the run to end (a stalled reader must not hold
+/// it up).
+fn stop_retrying(err: &io::Error) -> bool {
+    err.kind() != io::ErrorKind::Interrupted || crate::signal::received() != 0
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use anyhow::Context;
 use crate::cli::SummaryArg;
 use crate::clock::{Clock, format_rfc3339};
 use crate::config::{Config, Mode};
-use crate::error::{EXIT_BUDGET, EXIT_FAILURE, EXIT_OK};
+use crate::error::{EXIT_BUDGET, EXIT_FAILURE, EXIT_OK, say};
 use crate::format::{self, Format};
 use crate::meter::{CountMode, Totals};
 use crate::output::Output;
@@ -47,19 +47,36 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             .try_clone_to_owned()
             .context("cannot open standard output")?,
     );
+    let output_file = regular_file_id(&stdout);
     let mut output = Output::new(stdout, config.flush);
-    let tokenizer = prepare(config);
+    let tokenizer = prepare(config)?;
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let several = config.sources.len() > 1;
     let overall = start_clock(config, true);
     let mut summaries: Vec<Summary> = Vec::new();
     let mut spent = Totals::default();
     let mut status = EXIT_OK;
+    // False once a summary could not be written to stderr.
+    let mut billed = true;
     for (number, source) in config.sources.iter().enumerate() {
+        // As cat does: reading our own output would never end.
+        if output_file.is_some() && is_output_file(source, output_file) {
+            let _ = say(format_args!(
+                "{}: input file is output file",
+                source.display_name()
+            ));
+            status = EXIT_FAILURE;
+            continue;
+        }
         let reader = match source.open() {
             Ok(reader) => reader,
+            // A signal while the open waited (a FIFO with no writer).
+            Err(err) if crate::signal::stopped_by_signal(&err) => {
+                status = 128 + crate::signal::received() as u8;
+                break;
+            }
             Err(err) => {
-                eprintln!("tokmeter: cannot open {}: {err}", source.display_name());
+                let _ = say(format_args!("cannot open {}: {err}", source.display_name()));
                 status = EXIT_FAILURE;
                 continue;
             }
@@ -118,7 +135,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             // A reader gone by now only misses the summary event.
             let _ = output.flush();
         }
-        report(config, &summary)?;
+        billed &= report(config, &summary)?;
         match &ending.stop {
             Stop::EndOfInput => {}
             Stop::OutputClosed => {
@@ -126,13 +143,13 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
                 break;
             }
             Stop::ReadFailed(err) => {
-                eprintln!("tokmeter: reading {}: {err}", source.display_name());
+                let _ = say(format_args!("reading {}: {err}", source.display_name()));
                 status = EXIT_FAILURE;
             }
             Stop::BadLine(..) => status = EXIT_FAILURE,
             Stop::WriteFailed(err) => {
-                eprintln!("tokmeter: writing standard output: {err}");
-                return Ok(ExitCode::from(EXIT_FAILURE));
+                let _ = say(format_args!("writing standard output: {err}"));
+                return Ok(ExitCode::from(bill_status(EXIT_FAILURE, billed)));
             }
             Stop::BudgetExceeded(_) => {
                 status = EXIT_BUDGET;
@@ -149,24 +166,65 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     }
     if several {
         let total = total_summary(&base_id, &overall, &spent, &summaries, config);
-        print_summary(config.summary, &total);
+        billed &= print_summary(config.summary, &total);
     }
-    Ok(ExitCode::from(status))
+    Ok(ExitCode::from(bill_status(status, billed)))
+}
+
+/// Device and inode of `file` if it is a non-empty regular file.
+fn regular_file_id(file: &File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = file.metadata().ok()?;
+    (metadata.is_file() && metadata.len() > 0).then(|| (metadata.dev(), metadata.ino()))
+}
+
+/// Whether `source` is the non-empty regular file `output` (device, inode):
+/// `tokmeter f >> f` would read its own output until the disk is full.
+fn is_output_file(source: &crate::input::Source, output: Option<(u64, u64)>) -> bool {
+    let input = match source {
+        crate::input::Source::Stdin => io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(File::from),
+        crate::input::Source::File(path) => {
+            // Only a regular file can be the output: never open a FIFO here.
+            std::fs::metadata(path)
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .and_then(|_| File::open(path).ok())
+        }
+    };
+    input
+        .as_ref()
+        .and_then(regular_file_id)
+        .is_some_and(|id| Some(id) == output)
 }
 
 /// What every run does before reading: builds the tokenizer (an exact
 /// vocabulary loads only once there is text to count), warns about an
-/// unpriced model, and installs the signal handlers.
-pub(crate) fn prepare(config: &Config) -> Box<dyn crate::tokenize::Tokenizer> {
+/// unpriced model, and installs the signal handlers. Errors when the
+/// `--summary-file` cannot be opened for appending.
+pub(crate) fn prepare(config: &Config) -> anyhow::Result<Box<dyn crate::tokenize::Tokenizer>> {
+    // A ledger that cannot be written fails the run before any input is
+    // read, not after the work is done.
+    if let Some(path) = config
+        .summary_file
+        .as_deref()
+        .filter(|p| *p != Path::new("-"))
+    {
+        open_ledger(path)
+            .with_context(|| format!("cannot open the summary file {}", path.display()))?;
+    }
     let tokenizer = config.tokenizer.build();
     if !config.priced {
-        eprintln!(
-            "tokmeter: warning: model \"{}\" is not in the pricing table: counting at no cost",
+        let _ = say(format_args!(
+            "warning: model \"{}\" is not in the pricing table: counting at no cost",
             config.model.name
-        );
+        ));
     }
     crate::signal::install();
-    tokenizer
+    Ok(tokenizer)
 }
 
 /// A session's clock: fixed if the configuration says so, else started
@@ -200,7 +258,8 @@ fn session_summary(
         start_time: format_rfc3339(clock.start_time()),
         end_time: format_rfc3339(clock.at(elapsed)),
         duration_ms: millis(elapsed),
-        time_to_first_chunk_ms: ending.first_chunk.map(millis),
+        // A chunk read but never delivered (budget, closed output) has no time.
+        time_to_first_chunk_ms: ending.first_chunk.filter(|_| totals.chunks > 0).map(millis),
         chunk_count: totals.chunks,
         bytes: totals.bytes,
         total_tokens: totals.tokens,
@@ -211,6 +270,7 @@ fn session_summary(
         tokens_per_second: rate(totals.tokens, elapsed.as_secs_f64()),
         tokens_per_second_after_first_chunk: ending
             .first_chunk
+            .filter(|_| totals.chunks > 0)
             .and_then(|first| rate(totals.tokens, elapsed.saturating_sub(first).as_secs_f64())),
         tokenizer: tokenizer.to_string(),
         exact,
@@ -291,24 +351,39 @@ fn empty_summary(config: &Config) -> Summary {
     }
 }
 
-/// Prints the summary and appends it to the ledger.
-pub(crate) fn report(config: &Config, summary: &Summary) -> anyhow::Result<()> {
-    print_summary(config.summary, summary);
+/// Prints the summary and appends it to the ledger. Returns whether the
+/// summary reached stderr (see [`print_summary`]); a ledger that cannot be
+/// appended to is an error.
+pub(crate) fn report(config: &Config, summary: &Summary) -> anyhow::Result<bool> {
+    let printed = print_summary(config.summary, summary);
     if let Some(path) = &config.summary_file {
         append_line(path, &summary.to_json())
             .with_context(|| format!("cannot append the summary to {}", path.display()))?;
     }
-    Ok(())
+    Ok(printed)
 }
 
-/// Writes the summary to stderr; best effort, as stderr may be gone too.
-pub(crate) fn print_summary(kind: SummaryArg, summary: &Summary) {
-    let line = match kind {
-        SummaryArg::None => return,
+/// Writes the summary to stderr and returns whether it got there (true
+/// also with `-s none`). A bill that could not be written is no crash, but
+/// the run must not end as a success: see [`bill_status`].
+pub(crate) fn print_summary(kind: SummaryArg, summary: &Summary) -> bool {
+    let mut line = match kind {
+        SummaryArg::None => return true,
         SummaryArg::Text => summary.to_text(),
         SummaryArg::Json => summary.to_json(),
     };
-    let _ = writeln!(io::stderr().lock(), "{line}");
+    line.push('\n');
+    crate::error::write_stderr(line.as_bytes()).is_ok()
+}
+
+/// The exit status of a run that would end with `status`: a run whose
+/// bill was lost (stderr closed or full) fails, unless it fails already.
+pub(crate) fn bill_status(status: u8, billed: bool) -> u8 {
+    if billed || status != EXIT_OK {
+        status
+    } else {
+        EXIT_FAILURE
+    }
 }
 
 /// Appends `line` and a newline to `path` in one write under an exclusive
@@ -326,11 +401,38 @@ fn append_line(path: &Path, line: &str) -> io::Result<()> {
             written => written,
         };
     }
-    let mut file = File::options().append(true).create(true).open(path)?;
-    file.lock()?;
-    let written = file.write_all(&bytes);
+    let mut file = open_ledger(path)?;
+    // The lock may wait for another process; a signal of ours ends the wait.
+    while let Err(err) = file.lock() {
+        if crate::signal::stopped_by_signal(&err) {
+            return Err(crate::error::interrupted(crate::signal::received()));
+        }
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    let written = append_whole(&mut file, &bytes);
     let unlocked = file.unlock();
     written.and(unlocked)
+}
+
+/// Opens (creating it if need be) the ledger at `path` for appending.
+pub(crate) fn open_ledger(path: &Path) -> io::Result<File> {
+    File::options().append(true).create(true).open(path)
+}
+
+/// Appends `bytes` to the locked `file` whole or not at all: on any error
+/// (a full disk, the file size limit) the file is cut back to the length it
+/// had, so no torn line is left for the next append to be glued to.
+fn append_whole(file: &mut File, bytes: &[u8]) -> io::Result<()> {
+    let before = file.metadata()?.len();
+    let written = file.write_all(bytes);
+    if let Err(err) = written {
+        // Cutting back only removes bytes: it works on a full disk too.
+        let _ = file.set_len(before);
+        return Err(err);
+    }
+    Ok(())
 }
 
 /// Prints the pricing table to stdout.

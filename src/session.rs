@@ -332,7 +332,9 @@ impl Backlog {
 }
 
 fn write_stop(err: io::Error) -> Stop {
-    if crate::error::is_broken_pipe(&err) {
+    if crate::signal::stopped_by_signal(&err) {
+        Stop::Interrupted(crate::signal::received())
+    } else if crate::error::is_broken_pipe(&err) {
         Stop::OutputClosed
     } else {
         Stop::WriteFailed(err)

@@ -5,6 +5,8 @@
 //! [`Interruptible`]) returns at once, even if the signal came just before
 //! the wait began. The loop stops only between chunks, so nothing written is
 //! cut. A second signal, e.g. during the summary, ends the process at once.
+//! Handlers are installed without SA_RESTART: a write to a stalled reader,
+//! an open of a FIFO or a lock wait returns EINTR, and the caller stops.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
@@ -40,6 +42,10 @@ pub fn install() {
         WAKE_READ.store(fds[0], Ordering::SeqCst);
         WAKE_WRITE.store(fds[1], Ordering::SeqCst);
     }
+    // Past the file size limit a write fails with EFBIG (the ledger is cut
+    // back and the run fails) instead of the process being killed.
+    // SAFETY: setting a signal to be ignored has no handler to run.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
         // value; the handler only touches an atomic and calls _exit.
@@ -57,6 +63,41 @@ pub fn install() {
 /// loop polls it between chunks.
 pub fn flag() -> &'static AtomicI32 {
     &RECEIVED
+}
+
+/// The signal received, or 0.
+pub fn received() -> i32 {
+    RECEIVED.load(Ordering::SeqCst)
+}
+
+/// Whether `err` is a blocking call cut short by a signal of ours (the
+/// handlers are installed without SA_RESTART, so writes, opens and locks
+/// return EINTR): the caller stops instead of trying again.
+pub fn stopped_by_signal(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::Interrupted && received() != 0
+}
+
+/// Opens `path` for reading, like `File::open`, but gives up with
+/// `ErrorKind::Interrupted` when a signal of ours arrives while the open
+/// blocks (a FIFO with no writer yet).
+pub fn open_for_reading(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    loop {
+        // SAFETY: open(2) on a NUL-terminated path; the new descriptor is
+        // owned by the File made from it.
+        let fd = unsafe { libc::open(name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd >= 0 {
+            // SAFETY: fd was just opened and is owned by no one else.
+            return Ok(unsafe { std::fs::File::from_raw_fd(fd) });
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted || received() != 0 {
+            return Err(err);
+        }
+    }
 }
 
 /// The name of a signal we handle.

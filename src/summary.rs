@@ -84,7 +84,7 @@ impl Summary {
     /// The summary as one human line (no newline).
     pub fn to_text(&self) -> String {
         let what = match (&self.input, self.sessions) {
-            (_, Some(n)) => format!("total of {n} inputs: "),
+            (_, Some(n)) => format!("total of {}: ", counted(n, "input")),
             (Some(input), None) => format!("{input}: "),
             (None, None) => String::new(),
         };

@@ -43,12 +43,16 @@ impl Source {
 
     /// Opens the input for reading: a file, or our own handle on fd 0 (so
     /// reads go straight to the descriptor, unbuffered by std). Reads that
-    /// wait for a producer stop when a signal arrives (see `signal`).
+    /// wait for a producer stop when a signal arrives (see `signal`). A
+    /// directory is refused here, as a missing file is, before any session.
     pub fn open(&self) -> io::Result<Interruptible<File>> {
         let file = match self {
             Source::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
-            Source::File(path) => File::open(path)?,
+            Source::File(path) => crate::signal::open_for_reading(path)?,
         };
+        if file.metadata()?.is_dir() {
+            return Err(io::Error::from_raw_os_error(libc::EISDIR));
+        }
         Ok(Interruptible::new(file))
     }
 }

@@ -3,7 +3,7 @@
 
 use clap::CommandFactory;
 
-use crate::util::{assert_one_error_line, run};
+use crate::util::{assert_one_error_line, run, tokmeter};
 
 #[test]
 fn usage_errors_are_one_line_and_exit_2() {
@@ -92,4 +92,22 @@ fn man_page_documents_every_visible_flag() {
             );
         }
     }
+}
+
+#[test]
+fn negative_max_tokens_names_the_value() {
+    let output = tokmeter().args(["--max-tokens", "-1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_error_line(&output, "invalid value '-1' for '--max-tokens");
+    assert_one_error_line(&output, "must be a whole number >= 0");
+}
+
+#[test]
+fn option_before_merge_is_a_usage_error_not_a_file() {
+    let output = tokmeter()
+        .args(["-s", "text", "merge", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_error_line(&output, "tokmeter merge -s text FILE");
 }

@@ -7,6 +7,7 @@ mod cli;
 mod counting;
 mod docs;
 mod exact;
+mod faults;
 mod formats;
 mod guards;
 mod pipe;
