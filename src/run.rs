@@ -68,13 +68,11 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             status = EXIT_FAILURE;
             continue;
         }
-        let reader = match source.open() {
-            Ok(reader) => reader,
-            // A signal while the open waited (a FIFO with no writer).
-            Err(err) if crate::signal::stopped_by_signal(&err) => {
-                status = 128 + crate::signal::received() as u8;
-                break;
-            }
+        let reader: Box<dyn io::Read> = match source.open() {
+            Ok(reader) => Box::new(reader),
+            // A signal while the open waited (a FIFO with no writer): a
+            // session that read nothing, billed as interrupted.
+            Err(err) if crate::signal::stopped_by_signal(&err) => Box::new(io::empty()),
             Err(err) => {
                 let _ = say(format_args!("cannot open {}: {err}", source.display_name()));
                 status = EXIT_FAILURE;

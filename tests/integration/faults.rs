@@ -320,6 +320,11 @@ fn sigterm_while_opening_a_fifo_with_no_writer_exits_143() {
     let (status, stderr) = terminate(child);
     assert_eq!(status.code(), Some(143), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // The bill of what was read: nothing, interrupted.
+    assert!(
+        stderr.contains("0 tokens") && stderr.ends_with("interrupted by SIGTERM\n"),
+        "{stderr}"
+    );
 }
 
 #[test]
