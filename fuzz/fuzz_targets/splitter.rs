@@ -15,10 +15,6 @@ use tokmeter::session::{Budget, Settings, Stop, meter_stream};
 use tokmeter::tokenize::{ChunkTokenizer, Exact, Heuristic};
 use tokmeter::{CountMode, Framing, Meter, Price, Splitter, Tokenizer, Totals};
 
-/// Smallest `--max-chunk` tried: below one character's 4 bytes the splitter
-/// still cuts inside characters (being fixed separately); raise to 1 once it
-/// no longer does.
-const MIN_MAX_CHUNK: usize = 4;
 
 /// A reader returning the given read sizes in turn (0 in the list is read
 /// as 1, so only the end of the data ends the input).
@@ -75,7 +71,7 @@ fuzz_target!(|input: &[u8]| {
     let max_chunk = if flags & 0x40 != 0 {
         1 << 20
     } else {
-        usize::from(*max_chunk).max(MIN_MAX_CHUNK)
+        usize::from(*max_chunk).max(1)
     };
     let valid_utf8 = std::str::from_utf8(data).is_ok();
 
