@@ -8,11 +8,12 @@
 
 mod record;
 
-pub use record::Bill;
+pub use record::{Bill, overflow};
 
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Money, Price};
+use crate::plain::quoted;
 use crate::pricing::{Model, Side};
 use crate::tokenize::{Counter, Tokenizer};
 use record::{Record, Text};
@@ -81,23 +82,24 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The field-by-field sum of two tallies.
+    /// The field-by-field sum of two tallies; `None` when a figure would
+    /// pass `u64::MAX`.
     #[must_use]
-    pub fn plus(&self, other: &Tally) -> Tally {
-        Tally {
-            records: self.records + other.records,
-            from_usage: self.from_usage + other.from_usage,
-            tokenized: self.tokenized + other.tokenized,
-            bad_lines: self.bad_lines + other.bad_lines,
-            messages: self.messages + other.messages,
-            bill: self.bill.plus(&other.bill),
-        }
+    pub fn checked_plus(&self, other: &Tally) -> Option<Tally> {
+        Some(Tally {
+            records: self.records.checked_add(other.records)?,
+            from_usage: self.from_usage.checked_add(other.from_usage)?,
+            tokenized: self.tokenized.checked_add(other.tokenized)?,
+            bad_lines: self.bad_lines.checked_add(other.bad_lines)?,
+            messages: self.messages.checked_add(other.messages)?,
+            bill: self.bill.checked_plus(&other.bill)?,
+        })
     }
 
-    /// All tokens billed.
+    /// All tokens billed. A tally's bill is only ever built by checked
+    /// sums, so this cannot pass `u64::MAX`; it saturates if it did.
     pub fn tokens(&self) -> u64 {
-        let b = &self.bill;
-        b.input + b.output + b.cache_read + b.cache_write
+        self.bill.checked_tokens().unwrap_or(u64::MAX)
     }
 }
 
@@ -289,38 +291,73 @@ impl Transcript {
                 .enumerate()
                 .map(|(i, m)| match side_of(&m.role) {
                     Some(side) => Ok((side, m.content.as_ref())),
-                    None => Err(format!("unknown role \"{}\" in message {}", m.role, i + 1)),
+                    None => Err(format!(
+                        "unknown role {} in message {}",
+                        quoted(&m.role),
+                        i + 1
+                    )),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             (turns, true)
         } else if let Some(role) = &record.role {
-            let side = side_of(role).ok_or_else(|| format!("unknown role \"{role}\""))?;
+            let side = side_of(role).ok_or_else(|| format!("unknown role {}", quoted(role)))?;
             (vec![(side, record.content.as_ref())], false)
         } else {
             return Err(
                 "not a chat record: expected \"role\" and \"content\", or \"messages\"".to_string(),
             );
         };
-        self.tally.records += 1;
-        self.tally.messages += turns.len() as u64;
         let mut conversation = if own_conversation {
             Conversation::default()
         } else {
             self.conversation
         };
+        // The line's own figures, added to the tally only if all fit.
+        let mut line_bill = Bill::default();
+        let from_usage = bill.is_some();
         if let Some(bill) = bill {
-            self.tally.from_usage += 1;
-            self.usage(&mut conversation, bill);
+            usage(&mut conversation, &mut line_bill, bill)?;
         } else {
-            self.tally.tokenized += 1;
-            for (side, text) in turns {
-                let tokens = self.count(text);
-                self.message(&mut conversation, side, tokens);
+            for (side, text) in &turns {
+                let tokens = self.count(*text);
+                message(
+                    self.options,
+                    &mut conversation,
+                    &mut line_bill,
+                    *side,
+                    tokens,
+                )?;
             }
         }
-        if own_conversation {
-            self.end(&mut conversation);
-        } else {
+        if own_conversation && !self.options.replay {
+            line_bill.input = line_bill
+                .input
+                .checked_add(std::mem::take(&mut conversation.pending))
+                .ok_or_else(overflow)?;
+        }
+        let line = Tally {
+            records: 1,
+            from_usage: u64::from(from_usage),
+            tokenized: u64::from(!from_usage),
+            bad_lines: 0,
+            messages: turns.len() as u64,
+            bill: line_bill,
+        };
+        // Input still pending is billed later: it must fit then too.
+        let tally = self
+            .tally
+            .checked_plus(&line)
+            .filter(|t| {
+                let pending = conversation.pending;
+                t.bill.input.checked_add(pending).is_some()
+                    && t.bill
+                        .checked_tokens()
+                        .and_then(|n| n.checked_add(pending))
+                        .is_some()
+            })
+            .ok_or_else(overflow)?;
+        self.tally = tally;
+        if !own_conversation {
             self.conversation = conversation;
         }
         Ok(())
@@ -340,45 +377,63 @@ impl Transcript {
             .sum()
     }
 
-    fn message(&mut self, conversation: &mut Conversation, side: Side, tokens: u64) {
-        let bill = &mut self.tally.bill;
-        match (side, self.options.replay) {
-            (Side::Input, false) => conversation.pending += tokens,
-            (Side::Input, true) => conversation.context += tokens,
-            (Side::Output, false) => {
-                bill.input += std::mem::take(&mut conversation.pending);
-                bill.output += tokens;
-            }
-            (Side::Output, true) => {
-                if self.options.cache {
-                    bill.cache_read += conversation.sent;
-                    bill.input += conversation.context - conversation.sent;
-                } else {
-                    bill.input += conversation.context;
-                }
-                bill.output += tokens;
-                conversation.sent = conversation.context;
-                conversation.context += tokens;
-            }
-        }
-    }
-
-    /// A turn billed by the provider: its prompt covers all before it.
-    fn usage(&mut self, conversation: &mut Conversation, bill: Bill) {
-        self.tally.bill = self.tally.bill.plus(&bill);
-        let prompt = bill.input + bill.cache_read + bill.cache_write;
-        conversation.pending = 0;
-        conversation.sent = prompt;
-        conversation.context = prompt + bill.output;
-    }
-
     /// The end of a conversation: input no turn billed is billed once,
-    /// unless replaying (nothing answered it, so nothing sent it).
+    /// unless replaying (nothing answered it, so nothing sent it). The
+    /// line that left it pending checked that it fits.
     fn end(&mut self, conversation: &mut Conversation) {
         if !self.options.replay {
-            self.tally.bill.input += std::mem::take(&mut conversation.pending);
+            let pending = std::mem::take(&mut conversation.pending);
+            self.tally.bill.input = self.tally.bill.input.saturating_add(pending);
         }
     }
+}
+
+/// Bills one message of `tokens` tokens into `bill`.
+fn message(
+    options: Options,
+    conversation: &mut Conversation,
+    bill: &mut Bill,
+    side: Side,
+    tokens: u64,
+) -> Result<(), String> {
+    let add = |figure: &mut u64, tokens: u64| -> Result<(), String> {
+        *figure = figure.checked_add(tokens).ok_or_else(overflow)?;
+        Ok(())
+    };
+    match (side, options.replay) {
+        (Side::Input, false) => add(&mut conversation.pending, tokens)?,
+        (Side::Input, true) => add(&mut conversation.context, tokens)?,
+        (Side::Output, false) => {
+            add(&mut bill.input, std::mem::take(&mut conversation.pending))?;
+            add(&mut bill.output, tokens)?;
+        }
+        (Side::Output, true) => {
+            if options.cache {
+                add(&mut bill.cache_read, conversation.sent)?;
+                add(&mut bill.input, conversation.context - conversation.sent)?;
+            } else {
+                add(&mut bill.input, conversation.context)?;
+            }
+            add(&mut bill.output, tokens)?;
+            conversation.sent = conversation.context;
+            add(&mut conversation.context, tokens)?;
+        }
+    }
+    Ok(())
+}
+
+/// A turn billed by the provider: its prompt covers all before it.
+fn usage(conversation: &mut Conversation, bill: &mut Bill, usage: Bill) -> Result<(), String> {
+    *bill = bill.checked_plus(&usage).ok_or_else(overflow)?;
+    let prompt = usage
+        .input
+        .checked_add(usage.cache_read)
+        .and_then(|p| p.checked_add(usage.cache_write))
+        .ok_or_else(overflow)?;
+    conversation.pending = 0;
+    conversation.sent = prompt;
+    conversation.context = prompt.checked_add(usage.output).ok_or_else(overflow)?;
+    Ok(())
 }
 
 /// A JSON error without serde_json's "at line 1 column N" (the caller names
@@ -393,6 +448,8 @@ fn describe(err: serde_json::Error) -> String {
         serde_json::error::Category::Syntax => "invalid JSON: ",
         serde_json::error::Category::Data | serde_json::error::Category::Io => "",
     };
+    // serde's messages embed the values at fault as written.
+    let message = crate::plain::escape_controls(message);
     format!("column {}: {kind}{message}", err.column())
 }
 
@@ -522,7 +579,8 @@ mod tests {
             let cut = cut.min(lines.len());
             let whole = tally(Options::default(), &lines);
             let shards = tally(Options::default(), &lines[..cut])
-                .plus(&tally(Options::default(), &lines[cut..]));
+                .checked_plus(&tally(Options::default(), &lines[cut..]))
+                .unwrap();
             proptest::prop_assert_eq!(whole, shards);
             proptest::prop_assert_eq!(whole.records, lines.len() as u64);
             proptest::prop_assert_eq!(whole.bad_lines, 0);
