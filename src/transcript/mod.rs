@@ -265,6 +265,10 @@ impl Transcript {
     }
 
     fn parse_and_count(&mut self, line: &[u8]) -> Result<(), String> {
+        // A byte order mark, as editors write at the start of a file.
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        let repaired = replace_lone_surrogates(line);
+        let line: &[u8] = &repaired;
         // A struct would also accept a JSON array, field by position.
         if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err("not a JSON object".to_string());
@@ -436,6 +440,50 @@ fn usage(conversation: &mut Conversation, bill: &mut Bill, usage: Bill) -> Resul
     Ok(())
 }
 
+/// `line` with each `\\uXXXX` escape of a surrogate that is not half of
+/// a pair replaced by `\\ufffd`, as serde_json rejects lone surrogates
+/// that other JSON writers emit. Borrowed when there is none.
+fn replace_lone_surrogates(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let surrogate = |at: usize| -> Option<u16> {
+        let hex = line.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        let value = u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()?;
+        (0xD800..=0xDFFF).contains(&value).then_some(value)
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let mut at = 0;
+    let mut copied = 0;
+    while at < line.len() {
+        if line[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match surrogate(at) {
+            Some(0xD800..=0xDBFF) if surrogate(at + 6).is_some_and(|low| low >= 0xDC00) => {
+                at += 12;
+            }
+            Some(_) => {
+                let out = out.get_or_insert_with(|| Vec::with_capacity(line.len()));
+                out.extend_from_slice(&line[copied..at]);
+                out.extend_from_slice(b"\\ufffd");
+                at += 6;
+                copied = at;
+            }
+            // Any other escape: skip the backslash and the escaped byte.
+            None => at += 2,
+        }
+    }
+    match out {
+        Some(mut out) => {
+            out.extend_from_slice(&line[copied..]);
+            std::borrow::Cow::Owned(out)
+        }
+        None => std::borrow::Cow::Borrowed(line),
+    }
+}
+
 /// A JSON error without serde_json's "at line 1 column N" (the caller names
 /// the line), with the column kept.
 fn describe(err: serde_json::Error) -> String {
@@ -601,6 +649,18 @@ mod tests {
             proptest::prop_assert_eq!(cached.bill.output, replay.bill.output);
             proptest::prop_assert_eq!(cached.bill.input + cached.bill.cache_read, replay.bill.input);
         }
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let fixed = |text: &str| {
+            String::from_utf8(replace_lone_surrogates(text.as_bytes()).into_owned()).unwrap()
+        };
+        assert_eq!(fixed(r#""\ud800x""#), r#""\ufffdx""#);
+        assert_eq!(fixed(r#""\udc00\ud800""#), r#""\ufffd\ufffd""#);
+        assert_eq!(fixed(r#""\ud83d\ude00""#), r#""\ud83d\ude00""#);
+        assert_eq!(fixed(r#""\\ud800""#), r#""\\ud800""#);
+        assert_eq!(fixed(r#""\ud800"#), r#""\ufffd"#);
     }
 
     #[test]

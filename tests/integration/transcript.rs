@@ -602,6 +602,28 @@ fn hostile_role_is_quoted_and_escaped_in_error_lines() {
 }
 
 #[test]
+fn byte_order_mark_and_lone_surrogates_are_accepted() {
+    let dir = temp_dir("bom");
+    let path = dir.join("t.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            "\u{feff}",
+            r#"{"role":"user","content":"1234"}"#,
+            "\n",
+            r#"{"role":"assistant","content":"ab\ud800cd"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = price(&["-m", "gpt-4o", "-t", "heuristic", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let summary = last_summary(&output);
+    assert_eq!(summary["transcript"]["bad_lines"], 0, "{summary}");
+    assert_eq!(summary["transcript"]["records"], 2);
+}
+
+#[test]
 fn merge_rejects_a_line_that_is_not_a_summary() {
     let dir = temp_dir("merge-bad");
     let path = dir.join("ledger.jsonl");
