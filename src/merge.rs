@@ -86,12 +86,26 @@ pub fn read_summaries<R: BufRead>(
         let summary = serde_json::from_slice::<Summary>(&line).map_err(|err| {
             anyhow::anyhow!(
                 "{place}: not a tokmeter JSON summary: {}",
-                escape_controls(&err.to_string())
+                plain_error(&err)
             )
         })?;
         out.push(Placed { summary, place });
     }
     Ok(())
+}
+
+/// A JSON error in plain words, without serde_json's place in the line.
+fn plain_error(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let message = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    match err.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("line is not JSON: {}", escape_controls(message))
+        }
+        _ => crate::plain::json_error(message),
+    }
 }
 
 /// Adds `b` to `a`, or names the summary at `place` whose figure overflowed.

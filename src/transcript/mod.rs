@@ -497,7 +497,7 @@ fn describe(err: serde_json::Error) -> String {
         serde_json::error::Category::Data | serde_json::error::Category::Io => "",
     };
     // serde's messages embed the values at fault as written.
-    let message = crate::plain::escape_controls(message);
+    let message = crate::plain::json_error(message);
     format!("column {}: {kind}{message}", err.column())
 }
 
@@ -674,6 +674,9 @@ mod tests {
         let err = transcript
             .line(br#"{"role":"user","content":5}"#)
             .unwrap_err();
-        assert!(err.contains("invalid type: integer `5`"), "{err}");
+        assert!(
+            err.contains("text: a string, a list of parts, or null was expected, not 5"),
+            "{err}"
+        );
     }
 }

@@ -156,7 +156,10 @@ fn bad_lines_are_reported_with_file_and_line_and_skipped() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     for (line, what) in [
         (2, "truncated JSON"),
-        (4, "invalid type: integer `42`"),
+        (
+            4,
+            "text: a string, a list of parts, or null was expected, not 42",
+        ),
         (5, "unknown role \"narrator\""),
         (6, "missing field `role`"),
         (7, "not a JSON object"),
@@ -621,6 +624,51 @@ fn byte_order_mark_and_lone_surrogates_are_accepted() {
     let summary = last_summary(&output);
     assert_eq!(summary["transcript"]["bad_lines"], 0, "{summary}");
     assert_eq!(summary["transcript"]["records"], 2);
+}
+
+#[test]
+fn json_errors_are_in_plain_words() {
+    let dir = temp_dir("plain-words");
+    let path = dir.join("t.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"role":"assistant","usage":{"output_tokens":100000000000000000000}}"#,
+            "\n",
+            r#"{"role":"assistant","usage":5}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = price(&["-m", "gpt-4o", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains(":1: column 66: a whole number from 0 to 18446744073709551615 was expected"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":2: column 29: a JSON object was expected, not 5"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("u64") && !stderr.contains("struct"),
+        "{stderr}"
+    );
+    let mut good = last_summary(&price(&["-m", "gpt-4o", &fixture("chat.jsonl")]));
+    good["bytes"] = serde_json::json!(1e20);
+    let ledger = dir.join("ledger.jsonl");
+    std::fs::write(&ledger, format!("{good}\n")).unwrap();
+    let output = merge_files(&[&ledger]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_one_error_line(
+        &output,
+        &format!(
+            "{}:1: not a tokmeter JSON summary: a whole number from 0 to {} was expected",
+            ledger.display(),
+            u64::MAX
+        ),
+    );
 }
 
 #[test]
