@@ -98,11 +98,18 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                 let mut summary =
                     summarize(config, tokenizer.as_ref(), &priced, &prices, session_id);
                 summary.input = config.named_inputs.then_some(name);
+                summary.part_of = several.then(|| base_id.clone());
                 if first_error.is_none() {
                     first_error.clone_from(&summary.error);
                 }
                 billed &= report(config, &summary)?;
-                total = total.plus(&priced.tally);
+                total = total.checked_plus(&priced.tally).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: {}",
+                        crate::plain::escape_controls(&source.display_name()),
+                        crate::transcript::overflow()
+                    )
+                })?;
                 bytes += priced.bytes;
                 reported += 1;
                 due += 1;
@@ -176,6 +183,7 @@ fn price_one(
                     transcript.line(line.content)
                 };
                 if let Err(why) = priced {
+                    let name = crate::plain::escape_controls(&name);
                     let _ = say(format_args!("{name}:{number}: {why}"));
                     if settings.fail_on_bad_line {
                         break 'input Stop::BadLine(number, why);
@@ -222,6 +230,7 @@ fn summarize(
         model: config.model.name.clone(),
         agent_id: config.agent_id.clone(),
         input: None,
+        part_of: None,
         sessions: None,
         start_time: format_rfc3339(priced.clock.start_time()),
         end_time: format_rfc3339(priced.clock.at(priced.elapsed)),

@@ -310,10 +310,15 @@ fn resolve_model(
         UnknownModelArg::Zero => Ok((Model::unpriced(name), false)),
         UnknownModelArg::Error => {
             let closest = table.closest(name, 3);
+            let closest = if closest.is_empty() {
+                "the table has no models".to_string()
+            } else {
+                format!("closest: {}", closest.join(", "))
+            };
             Err(usage(format!(
-                "unknown model \"{name}\" in {} (closest: {}); see --list-models, or use --unknown-model zero to count it at no cost",
+                "unknown model {} in {} ({closest}); see --list-models, or use --unknown-model zero to count it at no cost",
+                crate::plain::quoted(name),
                 table.origin,
-                closest.join(", ")
             )))
         }
     }

@@ -62,6 +62,7 @@ pub mod merge;
 pub mod meter;
 pub mod money;
 pub mod output;
+pub mod plain;
 pub mod pricing;
 pub mod progress;
 pub mod run;

@@ -74,6 +74,12 @@ impl Money {
         parse_decimal(text, MONEY_DECIMALS).map(Money)
     }
 
+    /// The sum, or `None` past the largest amount.
+    #[must_use]
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
     /// The sum, saturating at the largest amount (far beyond any real bill).
     #[must_use]
     pub fn saturating_add(self, other: Money) -> Money {

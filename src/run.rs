@@ -119,7 +119,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             progress.finish();
         }
         spent = spent.plus(&ending.totals);
-        let summary = session_summary(
+        let mut summary = session_summary(
             config,
             tokenizer.name(),
             tokenizer.is_exact(),
@@ -128,6 +128,7 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             &clock,
             &ending,
         );
+        summary.part_of = several.then(|| base_id.clone());
         if config.format == Format::Sse && !matches!(ending.stop, Stop::OutputClosed) {
             formatter.finish(output.buffer(), &summary.to_json());
             // A reader gone by now only misses the summary event.
@@ -217,8 +218,8 @@ pub(crate) fn prepare(config: &Config) -> anyhow::Result<Box<dyn crate::tokenize
     let tokenizer = config.tokenizer.build();
     if !config.priced {
         let _ = say(format_args!(
-            "warning: model \"{}\" is not in the pricing table: counting at no cost",
-            config.model.name
+            "warning: model {} is not in the pricing table: counting at no cost",
+            crate::plain::quoted(&config.model.name)
         ));
     }
     crate::signal::install();
@@ -252,6 +253,7 @@ fn session_summary(
         model: config.model.name.clone(),
         agent_id: config.agent_id.clone(),
         input,
+        part_of: None,
         sessions: None,
         start_time: format_rfc3339(clock.start_time()),
         end_time: format_rfc3339(clock.at(elapsed)),
@@ -299,6 +301,7 @@ fn total_summary(
     Summary {
         session_id: id.to_string(),
         input: None,
+        part_of: None,
         sessions: Some(parts.len() as u64),
         start_time: format_rfc3339(overall.start_time()),
         end_time: format_rfc3339(overall.at(elapsed)),
@@ -324,6 +327,7 @@ fn empty_summary(config: &Config) -> Summary {
         model: config.model.name.clone(),
         agent_id: config.agent_id.clone(),
         input: None,
+        part_of: None,
         sessions: None,
         start_time: String::new(),
         end_time: String::new(),

@@ -23,6 +23,10 @@ pub struct Summary {
     /// The input file, when reading named files; absent for stdin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
+    /// The session id of the total this summary is a part of (one input of
+    /// several); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<String>,
     /// How many sessions a total covers; absent for a single session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<u64>,

@@ -5,7 +5,8 @@
 //! case-insensitive, never fuzzy; the closest names only appear in errors.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::io::Read;
+use std::ops::{Range, RangeInclusive};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -14,7 +15,15 @@ use toml::Spanned;
 mod builtin;
 
 use crate::money::Price;
+use crate::plain::{escape_controls, quoted};
 use crate::tokenize::{Encoding, HeuristicRule, TokenizerKind};
+
+/// The largest pricing file read; a bigger one (or `/dev/zero`) is refused.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// The values `bytes_per_token` and `chars_per_token` may take: beyond them
+/// a count is no estimate (and a tiny ratio would overflow every total).
+pub const RATIO_RANGE: RangeInclusive<f64> = 0.1..=1000.0;
 
 /// Which price the stream's tokens pay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,11 +231,21 @@ impl PricingTable {
         PricingTable::from_entries(origin, entries, default, &error_at)
     }
 
-    /// Reads and validates the table in `path`.
+    /// Reads and validates the table in `path`; a file over
+    /// [`MAX_FILE_BYTES`] is refused, never read to the end.
     pub fn load(path: &Path) -> Result<PricingTable, TableError> {
-        let text = std::fs::read_to_string(path).map_err(|err| TableError {
-            message: format!("cannot read pricing file {}: {err}", path.display()),
-        })?;
+        let cannot = |why: String| TableError {
+            message: format!("cannot read pricing file {}: {why}", path.display()),
+        };
+        let file = std::fs::File::open(path).map_err(|err| cannot(err.to_string()))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| cannot(err.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(cannot(format!("larger than {} MiB", MAX_FILE_BYTES >> 20)));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| cannot("not UTF-8 text".to_string()))?;
         PricingTable::parse(&text, &path.display().to_string())
     }
 
@@ -241,8 +260,8 @@ impl PricingTable {
                 None => format!("{origin}: {message}"),
             },
         };
-        let raw: RawTable =
-            toml::from_str(text).map_err(|err| error_at(err.span(), err.message().trim_end()))?;
+        let raw: RawTable = toml::from_str(text)
+            .map_err(|err| error_at(err.span(), &escape_controls(err.message().trim_end())))?;
         let mut models: Vec<(String, Spanned<RawModel>)> = raw.models.into_iter().collect();
         models.sort_by_key(|(_, model)| model.span().start);
         let price = |number: &Spanned<RawNumber>| -> Result<At<&str>, TableError> {
@@ -311,12 +330,16 @@ impl PricingTable {
                 at.as_ref().map(|at| price(at, field)).transpose()
             };
             let ratio = |at: &At<f64>, field: &str| {
-                if at.value.is_finite() && at.value > 0.0 {
+                if RATIO_RANGE.contains(&at.value) {
                     Ok(at.value)
                 } else {
                     Err(error_at(
                         at.span.clone(),
-                        &format!("{field} must be a positive number"),
+                        &format!(
+                            "{field} must be a number from {} to {}",
+                            RATIO_RANGE.start(),
+                            RATIO_RANGE.end()
+                        ),
                     ))
                 }
             };
@@ -336,8 +359,8 @@ impl PricingTable {
                         error_at(
                             name.span.clone(),
                             &format!(
-                                "unknown tokenizer \"{}\" (expected o200k_base, cl100k_base or heuristic)",
-                                name.value
+                                "unknown tokenizer {} (expected o200k_base, cl100k_base or heuristic)",
+                                quoted(name.value)
                             ),
                         )
                     })?;
@@ -385,11 +408,18 @@ impl PricingTable {
                 }
                 let key = name.value.to_lowercase();
                 if let Some(&other) = table.index.get(&key) {
+                    // The model being added is not in `models` yet: a name
+                    // it repeats itself has no index there.
+                    let owner = table
+                        .models
+                        .get(other)
+                        .map_or(entry.name.value, |m| m.name.as_str());
                     return Err(error_at(
                         name.span.clone(),
                         &format!(
-                            "\"{}\" already names model \"{}\"",
-                            name.value, table.models[other].name
+                            "{} already names model {} (names and aliases are unique, ignoring case)",
+                            quoted(name.value),
+                            quoted(owner)
                         ),
                     ));
                 }
@@ -401,7 +431,10 @@ impl PricingTable {
             if table.lookup(default.value).is_none() {
                 return Err(error_at(
                     default.span.clone(),
-                    &format!("default_model \"{}\" is not in the table", default.value),
+                    &format!(
+                        "default_model {} is not in the table",
+                        quoted(default.value)
+                    ),
                 ));
             }
             table.default_model = Some(default.value.to_string());

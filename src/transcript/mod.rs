@@ -8,11 +8,12 @@
 
 mod record;
 
-pub use record::Bill;
+pub use record::{Bill, overflow};
 
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Money, Price};
+use crate::plain::quoted;
 use crate::pricing::{Model, Side};
 use crate::tokenize::{Counter, Tokenizer};
 use record::{Record, Text};
@@ -81,23 +82,24 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The field-by-field sum of two tallies.
+    /// The field-by-field sum of two tallies; `None` when a figure would
+    /// pass `u64::MAX`.
     #[must_use]
-    pub fn plus(&self, other: &Tally) -> Tally {
-        Tally {
-            records: self.records + other.records,
-            from_usage: self.from_usage + other.from_usage,
-            tokenized: self.tokenized + other.tokenized,
-            bad_lines: self.bad_lines + other.bad_lines,
-            messages: self.messages + other.messages,
-            bill: self.bill.plus(&other.bill),
-        }
+    pub fn checked_plus(&self, other: &Tally) -> Option<Tally> {
+        Some(Tally {
+            records: self.records.checked_add(other.records)?,
+            from_usage: self.from_usage.checked_add(other.from_usage)?,
+            tokenized: self.tokenized.checked_add(other.tokenized)?,
+            bad_lines: self.bad_lines.checked_add(other.bad_lines)?,
+            messages: self.messages.checked_add(other.messages)?,
+            bill: self.bill.checked_plus(&other.bill)?,
+        })
     }
 
-    /// All tokens billed.
+    /// All tokens billed. A tally's bill is only ever built by checked
+    /// sums, so this cannot pass `u64::MAX`; it saturates if it did.
     pub fn tokens(&self) -> u64 {
-        let b = &self.bill;
-        b.input + b.output + b.cache_read + b.cache_write
+        self.bill.checked_tokens().unwrap_or(u64::MAX)
     }
 }
 
@@ -263,6 +265,10 @@ impl Transcript {
     }
 
     fn parse_and_count(&mut self, line: &[u8]) -> Result<(), String> {
+        // A byte order mark, as editors write at the start of a file.
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        let repaired = replace_lone_surrogates(line);
+        let line: &[u8] = &repaired;
         // A struct would also accept a JSON array, field by position.
         if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err("not a JSON object".to_string());
@@ -289,38 +295,73 @@ impl Transcript {
                 .enumerate()
                 .map(|(i, m)| match side_of(&m.role) {
                     Some(side) => Ok((side, m.content.as_ref())),
-                    None => Err(format!("unknown role \"{}\" in message {}", m.role, i + 1)),
+                    None => Err(format!(
+                        "unknown role {} in message {}",
+                        quoted(&m.role),
+                        i + 1
+                    )),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             (turns, true)
         } else if let Some(role) = &record.role {
-            let side = side_of(role).ok_or_else(|| format!("unknown role \"{role}\""))?;
+            let side = side_of(role).ok_or_else(|| format!("unknown role {}", quoted(role)))?;
             (vec![(side, record.content.as_ref())], false)
         } else {
             return Err(
                 "not a chat record: expected \"role\" and \"content\", or \"messages\"".to_string(),
             );
         };
-        self.tally.records += 1;
-        self.tally.messages += turns.len() as u64;
         let mut conversation = if own_conversation {
             Conversation::default()
         } else {
             self.conversation
         };
+        // The line's own figures, added to the tally only if all fit.
+        let mut line_bill = Bill::default();
+        let from_usage = bill.is_some();
         if let Some(bill) = bill {
-            self.tally.from_usage += 1;
-            self.usage(&mut conversation, bill);
+            usage(&mut conversation, &mut line_bill, bill)?;
         } else {
-            self.tally.tokenized += 1;
-            for (side, text) in turns {
-                let tokens = self.count(text);
-                self.message(&mut conversation, side, tokens);
+            for (side, text) in &turns {
+                let tokens = self.count(*text);
+                message(
+                    self.options,
+                    &mut conversation,
+                    &mut line_bill,
+                    *side,
+                    tokens,
+                )?;
             }
         }
-        if own_conversation {
-            self.end(&mut conversation);
-        } else {
+        if own_conversation && !self.options.replay {
+            line_bill.input = line_bill
+                .input
+                .checked_add(std::mem::take(&mut conversation.pending))
+                .ok_or_else(overflow)?;
+        }
+        let line = Tally {
+            records: 1,
+            from_usage: u64::from(from_usage),
+            tokenized: u64::from(!from_usage),
+            bad_lines: 0,
+            messages: turns.len() as u64,
+            bill: line_bill,
+        };
+        // Input still pending is billed later: it must fit then too.
+        let tally = self
+            .tally
+            .checked_plus(&line)
+            .filter(|t| {
+                let pending = conversation.pending;
+                t.bill.input.checked_add(pending).is_some()
+                    && t.bill
+                        .checked_tokens()
+                        .and_then(|n| n.checked_add(pending))
+                        .is_some()
+            })
+            .ok_or_else(overflow)?;
+        self.tally = tally;
+        if !own_conversation {
             self.conversation = conversation;
         }
         Ok(())
@@ -340,44 +381,106 @@ impl Transcript {
             .sum()
     }
 
-    fn message(&mut self, conversation: &mut Conversation, side: Side, tokens: u64) {
-        let bill = &mut self.tally.bill;
-        match (side, self.options.replay) {
-            (Side::Input, false) => conversation.pending += tokens,
-            (Side::Input, true) => conversation.context += tokens,
-            (Side::Output, false) => {
-                bill.input += std::mem::take(&mut conversation.pending);
-                bill.output += tokens;
-            }
-            (Side::Output, true) => {
-                if self.options.cache {
-                    bill.cache_read += conversation.sent;
-                    bill.input += conversation.context - conversation.sent;
-                } else {
-                    bill.input += conversation.context;
-                }
-                bill.output += tokens;
-                conversation.sent = conversation.context;
-                conversation.context += tokens;
-            }
-        }
-    }
-
-    /// A turn billed by the provider: its prompt covers all before it.
-    fn usage(&mut self, conversation: &mut Conversation, bill: Bill) {
-        self.tally.bill = self.tally.bill.plus(&bill);
-        let prompt = bill.input + bill.cache_read + bill.cache_write;
-        conversation.pending = 0;
-        conversation.sent = prompt;
-        conversation.context = prompt + bill.output;
-    }
-
     /// The end of a conversation: input no turn billed is billed once,
-    /// unless replaying (nothing answered it, so nothing sent it).
+    /// unless replaying (nothing answered it, so nothing sent it). The
+    /// line that left it pending checked that it fits.
     fn end(&mut self, conversation: &mut Conversation) {
         if !self.options.replay {
-            self.tally.bill.input += std::mem::take(&mut conversation.pending);
+            let pending = std::mem::take(&mut conversation.pending);
+            self.tally.bill.input = self.tally.bill.input.saturating_add(pending);
         }
+    }
+}
+
+/// Bills one message of `tokens` tokens into `bill`.
+fn message(
+    options: Options,
+    conversation: &mut Conversation,
+    bill: &mut Bill,
+    side: Side,
+    tokens: u64,
+) -> Result<(), String> {
+    let add = |figure: &mut u64, tokens: u64| -> Result<(), String> {
+        *figure = figure.checked_add(tokens).ok_or_else(overflow)?;
+        Ok(())
+    };
+    match (side, options.replay) {
+        (Side::Input, false) => add(&mut conversation.pending, tokens)?,
+        (Side::Input, true) => add(&mut conversation.context, tokens)?,
+        (Side::Output, false) => {
+            add(&mut bill.input, std::mem::take(&mut conversation.pending))?;
+            add(&mut bill.output, tokens)?;
+        }
+        (Side::Output, true) => {
+            if options.cache {
+                add(&mut bill.cache_read, conversation.sent)?;
+                add(&mut bill.input, conversation.context - conversation.sent)?;
+            } else {
+                add(&mut bill.input, conversation.context)?;
+            }
+            add(&mut bill.output, tokens)?;
+            conversation.sent = conversation.context;
+            add(&mut conversation.context, tokens)?;
+        }
+    }
+    Ok(())
+}
+
+/// A turn billed by the provider: its prompt covers all before it.
+fn usage(conversation: &mut Conversation, bill: &mut Bill, usage: Bill) -> Result<(), String> {
+    *bill = bill.checked_plus(&usage).ok_or_else(overflow)?;
+    let prompt = usage
+        .input
+        .checked_add(usage.cache_read)
+        .and_then(|p| p.checked_add(usage.cache_write))
+        .ok_or_else(overflow)?;
+    conversation.pending = 0;
+    conversation.sent = prompt;
+    conversation.context = prompt.checked_add(usage.output).ok_or_else(overflow)?;
+    Ok(())
+}
+
+/// `line` with each `\\uXXXX` escape of a surrogate that is not half of
+/// a pair replaced by `\\ufffd`, as serde_json rejects lone surrogates
+/// that other JSON writers emit. Borrowed when there is none.
+fn replace_lone_surrogates(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let surrogate = |at: usize| -> Option<u16> {
+        let hex = line.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        let value = u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()?;
+        (0xD800..=0xDFFF).contains(&value).then_some(value)
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let mut at = 0;
+    let mut copied = 0;
+    while at < line.len() {
+        if line[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match surrogate(at) {
+            Some(0xD800..=0xDBFF) if surrogate(at + 6).is_some_and(|low| low >= 0xDC00) => {
+                at += 12;
+            }
+            Some(_) => {
+                let out = out.get_or_insert_with(|| Vec::with_capacity(line.len()));
+                out.extend_from_slice(&line[copied..at]);
+                out.extend_from_slice(b"\\ufffd");
+                at += 6;
+                copied = at;
+            }
+            // Any other escape: skip the backslash and the escaped byte.
+            None => at += 2,
+        }
+    }
+    match out {
+        Some(mut out) => {
+            out.extend_from_slice(&line[copied..]);
+            std::borrow::Cow::Owned(out)
+        }
+        None => std::borrow::Cow::Borrowed(line),
     }
 }
 
@@ -393,6 +496,8 @@ fn describe(err: serde_json::Error) -> String {
         serde_json::error::Category::Syntax => "invalid JSON: ",
         serde_json::error::Category::Data | serde_json::error::Category::Io => "",
     };
+    // serde's messages embed the values at fault as written.
+    let message = crate::plain::json_error(message);
     format!("column {}: {kind}{message}", err.column())
 }
 
@@ -522,7 +627,8 @@ mod tests {
             let cut = cut.min(lines.len());
             let whole = tally(Options::default(), &lines);
             let shards = tally(Options::default(), &lines[..cut])
-                .plus(&tally(Options::default(), &lines[cut..]));
+                .checked_plus(&tally(Options::default(), &lines[cut..]))
+                .unwrap();
             proptest::prop_assert_eq!(whole, shards);
             proptest::prop_assert_eq!(whole.records, lines.len() as u64);
             proptest::prop_assert_eq!(whole.bad_lines, 0);
@@ -546,6 +652,18 @@ mod tests {
     }
 
     #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let fixed = |text: &str| {
+            String::from_utf8(replace_lone_surrogates(text.as_bytes()).into_owned()).unwrap()
+        };
+        assert_eq!(fixed(r#""\ud800x""#), r#""\ufffdx""#);
+        assert_eq!(fixed(r#""\udc00\ud800""#), r#""\ufffd\ufffd""#);
+        assert_eq!(fixed(r#""\ud83d\ude00""#), r#""\ud83d\ude00""#);
+        assert_eq!(fixed(r#""\\ud800""#), r#""\\ud800""#);
+        assert_eq!(fixed(r#""\ud800"#), r#""\ufffd"#);
+    }
+
+    #[test]
     fn errors_say_what_and_where() {
         let tokenizer = Heuristic::default();
         let mut transcript = Transcript::new(&tokenizer, Options::default());
@@ -556,6 +674,9 @@ mod tests {
         let err = transcript
             .line(br#"{"role":"user","content":5}"#)
             .unwrap_err();
-        assert!(err.contains("invalid type: integer `5`"), "{err}");
+        assert!(
+            err.contains("text: a string, a list of parts, or null was expected, not 5"),
+            "{err}"
+        );
     }
 }

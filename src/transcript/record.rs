@@ -193,15 +193,25 @@ pub struct Bill {
 }
 
 impl Bill {
-    /// The price-by-price sum of two bills.
+    /// The price-by-price sum of two bills; `None` when a sum, or all the
+    /// tokens together, would pass `u64::MAX`.
     #[must_use]
-    pub fn plus(&self, other: &Bill) -> Bill {
-        Bill {
-            input: self.input + other.input,
-            output: self.output + other.output,
-            cache_read: self.cache_read + other.cache_read,
-            cache_write: self.cache_write + other.cache_write,
-        }
+    pub fn checked_plus(&self, other: &Bill) -> Option<Bill> {
+        let sum = Bill {
+            input: self.input.checked_add(other.input)?,
+            output: self.output.checked_add(other.output)?,
+            cache_read: self.cache_read.checked_add(other.cache_read)?,
+            cache_write: self.cache_write.checked_add(other.cache_write)?,
+        };
+        sum.checked_tokens().map(|_| sum)
+    }
+
+    /// All the tokens, if they fit in a `u64`.
+    pub fn checked_tokens(&self) -> Option<u64> {
+        self.input
+            .checked_add(self.output)?
+            .checked_add(self.cache_read)?
+            .checked_add(self.cache_write)
     }
 }
 
@@ -233,10 +243,17 @@ impl Usage {
         Ok(Bill {
             input,
             output: output.unwrap_or(0),
-            cache_read: cached.saturating_add(self.cache_read_input_tokens.unwrap_or(0)),
+            cache_read: cached
+                .checked_add(self.cache_read_input_tokens.unwrap_or(0))
+                .ok_or_else(overflow)?,
             cache_write: self.cache_creation_input_tokens.unwrap_or(0),
         })
     }
+}
+
+/// The error of a count beyond what a total can hold.
+pub fn overflow() -> String {
+    format!("the token counts overflow: a total would pass {}", u64::MAX)
 }
 
 #[cfg(test)]

@@ -235,6 +235,48 @@ fn too_many_decimals_and_unknown_keys_are_rejected() {
 }
 
 #[test]
+fn alias_repeating_a_name_is_an_error_not_a_panic() {
+    let output = bad_table("[models.x]\ninput=1\noutput=1\naliases=[\"x\"]\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_error_line(&output, "bad.toml:4:10: \"x\" already names model \"x\"");
+    let output = bad_table("[models.x]\ninput=1\noutput=1\naliases=[\"y\", \"Y\"]\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_error_line(&output, "bad.toml:4:15: \"Y\" already names model \"x\"");
+}
+
+#[test]
+fn heuristic_ratio_out_of_range_names_file_line_column() {
+    for ratio in ["1e-300", "0.01", "5000", "0"] {
+        let output = bad_table(&format!(
+            "[models.a]\ninput = 1\noutput = 1\nbytes_per_token = {ratio}\n"
+        ));
+        assert_eq!(output.status.code(), Some(2), "{ratio}");
+        assert_one_error_line(
+            &output,
+            "bad.toml:4:19: bytes_per_token must be a number from 0.1 to 1000",
+        );
+    }
+}
+
+#[test]
+fn endless_pricing_file_is_refused() {
+    let output = run(&["-p", "/dev/zero"], b"x");
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_error_line(&output, "/dev/zero: larger than 16 MiB");
+}
+
+#[test]
+fn unknown_model_with_an_empty_table_says_so() {
+    let dir = temp_dir("empty");
+    let path = dir.join("empty.toml");
+    std::fs::write(&path, "").unwrap();
+    let output = run(&["-p", path.to_str().unwrap(), "-m", "x\u{1b}[31m"], b"x");
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_error_line(&output, "unknown model \"x\\u{1b}[31m\"");
+    assert_one_error_line(&output, "(the table has no models)");
+}
+
+#[test]
 fn missing_table_file_is_a_usage_error() {
     let output = run(&["-p", "/nonexistent/p.toml"], b"x");
     assert_eq!(output.status.code(), Some(2));

@@ -156,7 +156,10 @@ fn bad_lines_are_reported_with_file_and_line_and_skipped() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     for (line, what) in [
         (2, "truncated JSON"),
-        (4, "invalid type: integer `42`"),
+        (
+            4,
+            "text: a string, a list of parts, or null was expected, not 42",
+        ),
         (5, "unknown role \"narrator\""),
         (6, "missing field `role`"),
         (7, "not a JSON object"),
@@ -426,13 +429,15 @@ fn merge_counts_a_total_and_its_parts_once() {
     let output = price(&[&["-m", "gpt-4o"][..], &as_args(&paths)].concat());
     let all = summaries(&output);
     let text: String = all.iter().map(|s| format!("{s}\n")).collect();
-    // Parts and total together, fed twice through stdin: the sum of both runs.
+    let again = price(&[&["-m", "gpt-4o"][..], &as_args(&paths)].concat());
+    let again: String = summaries(&again).iter().map(|s| format!("{s}\n")).collect();
+    // Parts and totals of two runs together: the sum of both runs.
     let merged = tokmeter()
         .args(["merge", "-", "-s", "json"])
-        .write_stdin(format!("{text}\n{text}"))
+        .write_stdin(format!("{text}\n{again}"))
         .output()
         .unwrap();
-    // Same ids twice: each run's parts are covered by its total.
+    // Each run's parts are covered by its total.
     let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
     let total = all.last().unwrap();
     assert_eq!(
@@ -444,6 +449,226 @@ fn merge_counts_a_total_and_its_parts_once() {
         2 * cost_units(total["total_cost"].as_str().unwrap())
     );
     assert_eq!(merged["sessions"], 6);
+}
+
+/// Runs `tokmeter merge -s json FILES` and returns its output.
+fn merge_files(files: &[&Path]) -> Output {
+    tokmeter()
+        .args(["merge", "-s", "json"])
+        .args(files)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn merge_keeps_an_unrelated_session_whose_id_looks_like_a_part() {
+    let dir = temp_dir("merge-part-of");
+    let paths = corpus(&dir, 2);
+    let job = price(
+        &[
+            &["-m", "gpt-4o", "--session-id", "job"][..],
+            &as_args(&paths),
+        ]
+        .concat(),
+    );
+    let job = summaries(&job);
+    assert_eq!(job[0]["part_of"], "job");
+    assert!(
+        job[2].get("part_of").is_none(),
+        "a total is part of nothing"
+    );
+    let other = last_summary(&price(&[
+        "-m",
+        "gpt-4o",
+        "--session-id",
+        "job-3",
+        &fixture("chat.jsonl"),
+    ]));
+    let ledger = dir.join("ledger.jsonl");
+    let text: String = job.iter().map(|s| format!("{s}\n")).collect();
+    std::fs::write(&ledger, format!("{text}{other}\n")).unwrap();
+    let output = merge_files(&[&ledger]);
+    assert_eq!(output.status.code(), Some(0));
+    let merged: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let tokens = |s: &Value| s["total_tokens"].as_u64().unwrap();
+    assert_eq!(tokens(&merged), tokens(&job[2]) + tokens(&other));
+    assert_eq!(merged["sessions"], 3);
+}
+
+#[test]
+fn merge_overflow_is_an_error_naming_file_and_line() {
+    let dir = temp_dir("merge-overflow");
+    let good = last_summary(&price(&["-m", "gpt-4o", &fixture("chat.jsonl")]));
+    let with = |id: &str, tokens: u64| {
+        let mut s = good.clone();
+        s["session_id"] = id.into();
+        s["total_tokens"] = tokens.into();
+        format!("{s}\n")
+    };
+    let ledger = dir.join("ledger.jsonl");
+    std::fs::write(&ledger, with("a", u64::MAX) + &with("b", 3)).unwrap();
+    let output = merge_files(&[&ledger]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert_one_error_line(
+        &output,
+        &format!("{}:2: total_tokens overflows the sum", ledger.display()),
+    );
+}
+
+#[test]
+fn merge_bad_cost_names_file_and_line() {
+    let dir = temp_dir("merge-cost");
+    let mut good = last_summary(&price(&["-m", "gpt-4o", &fixture("chat.jsonl")]));
+    good["total_cost"] = "1.2.3\n".into();
+    let ledger = dir.join("ledger.jsonl");
+    std::fs::write(&ledger, format!("\n{good}\n")).unwrap();
+    let output = merge_files(&[&ledger]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_one_error_line(
+        &output,
+        &format!("{}:2: cost \"1.2.3\\n\" is not a decimal", ledger.display()),
+    );
+}
+
+#[test]
+fn merge_reads_a_file_named_twice_once_and_counts_a_session_once() {
+    let dir = temp_dir("merge-twice");
+    let single = last_summary(&price(&["-m", "gpt-4o", &fixture("chat.jsonl")]));
+    let good = single.to_string();
+    let a = dir.join("a.json");
+    let b = dir.join("b.json");
+    std::fs::write(&a, format!("{good}\n")).unwrap();
+    std::fs::write(&b, format!("{good}\n")).unwrap();
+    let output = merge_files(&[&a, &a]);
+    assert_eq!(output.status.code(), Some(0));
+    let merged: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(merged["total_tokens"], single["total_tokens"]);
+    assert_one_error_line(&output, "is the same file as");
+    let output = merge_files(&[&a, &b]);
+    assert_eq!(output.status.code(), Some(0));
+    let merged: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(merged["total_tokens"], single["total_tokens"]);
+    assert_eq!(merged["sessions"], 1);
+    assert_one_error_line(
+        &output,
+        &format!(
+            "is in {}:1 and {}:1: counted once",
+            a.display(),
+            b.display()
+        ),
+    );
+}
+
+#[test]
+fn usage_overflow_is_a_bad_line_naming_file_and_line() {
+    let dir = temp_dir("usage-overflow");
+    let path = dir.join("t.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"role":"user","content":"12345678"}"#,
+            "\n",
+            r#"{"role":"assistant","content":"x","usage":{"input_tokens":1,"output_tokens":6,"cache_read_input_tokens":18446744073709551615}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = price(&["-m", "gpt-4o", "-t", "heuristic", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2: the token counts overflow", path.display())),
+        "{stderr}"
+    );
+    let summary = summaries(&output).pop().unwrap();
+    assert_eq!(summary["transcript"]["bad_lines"], 1);
+    assert_eq!(summary["total_tokens"], 2);
+}
+
+#[test]
+fn hostile_role_is_quoted_and_escaped_in_error_lines() {
+    let dir = temp_dir("hostile");
+    let path = dir.join("t.jsonl");
+    std::fs::write(
+        &path,
+        "{\"role\":\"evil\\nrole\\u001b[31m\",\"content\":\"x\"}\n",
+    )
+    .unwrap();
+    let output = price(&["-m", "gpt-4o", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(
+        stderr.contains(r#":1: unknown role "evil\nrole\u{1b}[31m""#),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn byte_order_mark_and_lone_surrogates_are_accepted() {
+    let dir = temp_dir("bom");
+    let path = dir.join("t.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            "\u{feff}",
+            r#"{"role":"user","content":"1234"}"#,
+            "\n",
+            r#"{"role":"assistant","content":"ab\ud800cd"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = price(&["-m", "gpt-4o", "-t", "heuristic", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let summary = last_summary(&output);
+    assert_eq!(summary["transcript"]["bad_lines"], 0, "{summary}");
+    assert_eq!(summary["transcript"]["records"], 2);
+}
+
+#[test]
+fn json_errors_are_in_plain_words() {
+    let dir = temp_dir("plain-words");
+    let path = dir.join("t.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"role":"assistant","usage":{"output_tokens":100000000000000000000}}"#,
+            "\n",
+            r#"{"role":"assistant","usage":5}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = price(&["-m", "gpt-4o", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains(":1: column 66: a whole number from 0 to 18446744073709551615 was expected"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":2: column 29: a JSON object was expected, not 5"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("u64") && !stderr.contains("struct"),
+        "{stderr}"
+    );
+    let mut good = last_summary(&price(&["-m", "gpt-4o", &fixture("chat.jsonl")]));
+    good["bytes"] = serde_json::json!(1e20);
+    let ledger = dir.join("ledger.jsonl");
+    std::fs::write(&ledger, format!("{good}\n")).unwrap();
+    let output = merge_files(&[&ledger]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_one_error_line(
+        &output,
+        &format!(
+            "{}:1: not a tokmeter JSON summary: a whole number from 0 to {} was expected",
+            ledger.display(),
+            u64::MAX
+        ),
+    );
 }
 
 #[test]
