@@ -84,6 +84,9 @@ pub fn is_broken_pipe(err: &io::Error) -> bool {
 /// Never panics: a closed or full stderr is returned as the error, which
 /// callers of mere warnings ignore (there is nowhere else to say it).
 pub fn say(message: impl std::fmt::Display) -> io::Result<()> {
+    // Control characters from the input (a file name, a library's message
+    // quoting a line) can neither break the line nor reach the terminal.
+    let message = crate::plain::escape_controls(&message.to_string());
     write_stderr(format!("tokmeter: {message}\n").as_bytes())
 }
 

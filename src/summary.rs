@@ -89,7 +89,7 @@ impl Summary {
     pub fn to_text(&self) -> String {
         let what = match (&self.input, self.sessions) {
             (_, Some(n)) => format!("total of {}: ", counted(n, "input")),
-            (Some(input), None) => format!("{input}: "),
+            (Some(input), None) => format!("{}: ", crate::plain::escape_controls(input)),
             (None, None) => String::new(),
         };
         let kind = if self.exact { "exact" } else { "estimated" };

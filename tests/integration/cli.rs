@@ -111,3 +111,30 @@ fn option_before_merge_is_a_usage_error_not_a_file() {
     assert_eq!(output.status.code(), Some(2));
     assert_one_error_line(&output, "tokmeter merge -s text FILE");
 }
+
+#[test]
+fn file_names_are_escaped_in_error_and_summary_lines() {
+    let dir = crate::util::temp_dir("hostile-names");
+    let name = "evil\nname\u{1b}[31m";
+    let present = dir.join(name);
+    std::fs::write(&present, "hi\n").unwrap();
+    let missing = dir.join(format!("missing-{name}"));
+    let output = crate::util::tokmeter()
+        .arg(&present)
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "a raw escape reached stderr: {stderr:?}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    // The summary of the file, the error of the missing one, the total.
+    assert_eq!(lines.len(), 3, "{stderr:?}");
+    assert!(lines[0].contains(r"evil\nname\u{1b}[31m: "), "{stderr:?}");
+    assert!(
+        lines[1].starts_with("tokmeter: cannot open ") && lines[1].contains(r"missing-evil\nname")
+    );
+}
