@@ -83,44 +83,87 @@ fn is_summary(row: &str) -> bool {
     row.starts_with("tokmeter: ") && row.contains("(estimated, heuristic)")
 }
 
+/// A file the producer in a script waits for, so the test decides when the
+/// stream goes on: `(script, path to create)`.
+fn gate(name: &str) -> (String, std::path::PathBuf) {
+    let path = crate::util::temp_dir(name).join("go");
+    let wait = format!("while [ ! -e '{}' ]; do sleep 0.05; done", path.display());
+    (wait, path)
+}
+
+#[test]
+fn progress_line_lives_on_a_terminal_and_is_erased() {
+    let (wait, go) = gate("progress");
+    let script = format!(
+        "(printf 'a%.0s' {{1..400}}; echo; {wait}; echo end) | {} -t heuristic --progress > /dev/null; sleep 300",
+        crate::util::BIN
+    );
+    let terminal = Terminal::start("progress", 300, &script);
+    let live = |rows: &[String]| {
+        rows.iter().any(|row| {
+            row.starts_with("tokmeter: 100 tokens · $0.001 · ") && row.contains(" tokens/s · ")
+        })
+    };
+    let during = terminal.wait_for(false, live);
+    std::fs::write(&go, b"").unwrap();
+    assert!(
+        live(&during),
+        "no live line while the stream runs: {during:#?}"
+    );
+    let after = terminal.wait_for(false, |rows| rows.iter().any(|row| is_summary(row)));
+    assert_eq!(after.len(), 1, "only the summary remains: {after:#?}");
+    assert!(
+        after[0].starts_with("tokmeter: 101 tokens (estimated, heuristic)"),
+        "{after:#?}"
+    );
+}
+
 #[test]
 fn progress_line_never_overwrites_output_on_the_same_terminal() {
+    let (wait, go) = gate("progress-lines");
     let script = format!(
-        "for i in $(seq 1 8); do echo \"line $i\"; sleep 0.4; done | {} -t heuristic --progress; sleep 60",
+        "(for i in 1 2 3; do echo \"line $i\"; sleep 0.3; done; {wait}; \
+         for i in 4 5 6 7 8; do echo \"line $i\"; sleep 0.3; done) | {} -t heuristic --progress; sleep 300",
         crate::util::BIN
     );
     let terminal = Terminal::start("progress-lines", 40, &script);
-    // While it runs: lines so far, then the status line, cut to fit.
+    // While it waits: the lines so far, then the status line, cut to fit.
     let during = terminal.wait_for(false, |rows| {
-        rows.len() >= 3 && rows.last().is_some_and(|row| row.starts_with("tokmeter: "))
+        rows.len() == 4 && rows[3].starts_with("tokmeter: ") && !is_summary(&rows[3])
     });
-    let (status, lines) = during.split_last().expect("the screen shows something");
+    std::fs::write(&go, b"").unwrap();
+    assert_eq!(during.len(), 4, "{during:#?}");
+    assert_eq!(during[..3], ["line 1", "line 2", "line 3"], "{during:#?}");
     assert!(
-        status.starts_with("tokmeter: "),
+        during[3].starts_with("tokmeter: "),
         "no status line: {during:#?}"
     );
     assert!(
-        status.chars().count() < 40,
-        "wider than the terminal: {status:?}"
+        during[3].chars().count() < 40,
+        "wider than the terminal: {during:#?}"
     );
-    for (number, row) in lines.iter().enumerate() {
-        assert_eq!(row, &format!("line {}", number + 1), "{during:#?}");
-    }
     // At the end: every line intact, then the summary alone.
     let after = terminal.wait_for(true, |rows| rows.last().is_some_and(|row| is_summary(row)));
     let expected: Vec<String> = (1..=8).map(|number| format!("line {number}")).collect();
-    assert_eq!(after[..after.len() - 1], expected[..], "{after:#?}");
+    assert_eq!(after.len(), 9, "{after:#?}");
+    assert_eq!(after[..8], expected[..], "{after:#?}");
     assert!(is_summary(&after[8]), "{after:#?}");
 }
 
 #[test]
 fn progress_line_leaves_a_partial_line_of_output_alone() {
+    let (wait, go) = gate("progress-arrival");
     let script = format!(
-        "(printf 'partial answer'; sleep 1; printf ' more'; sleep 1; echo ' end') | {} -t heuristic --arrival --progress; sleep 60",
+        "(printf 'partial answer'; sleep 0.3; printf ' more'; {wait}; echo ' end') | {} -t heuristic --arrival --progress; sleep 300",
         crate::util::BIN
     );
     let terminal = Terminal::start("progress-arrival", 80, &script);
-    let during = terminal.wait_for(false, |rows| rows.iter().any(|row| row.contains("more")));
+    terminal.wait_for(false, |rows| rows.iter().any(|row| row.contains("more")));
+    // The status line is redrawn four times a second: give it the chance
+    // to draw over the answer (it must not).
+    std::thread::sleep(Duration::from_secs(1));
+    let during = terminal.screen(false);
+    std::fs::write(&go, b"").unwrap();
     assert_eq!(during, ["partial answer more"], "overwritten while it ran");
     let after = terminal.wait_for(true, |rows| rows.last().is_some_and(|row| is_summary(row)));
     assert_eq!(after.len(), 2, "{after:#?}");
