@@ -15,7 +15,6 @@ use tokmeter::session::{Budget, Settings, Stop, meter_stream};
 use tokmeter::tokenize::{ChunkTokenizer, Exact, Heuristic};
 use tokmeter::{CountMode, Framing, Meter, Price, Splitter, Tokenizer, Totals};
 
-
 /// A reader returning the given read sizes in turn (0 in the list is read
 /// as 1, so only the end of the data ends the input).
 struct Reads<'a> {
