@@ -7,6 +7,7 @@
 //! chunks that were written whole are known: the summary counts only those.
 
 use std::io::{self, Write};
+use std::os::fd::RawFd;
 
 use crate::meter::Totals;
 use crate::progress::Screenshare;
@@ -33,6 +34,8 @@ pub struct Output<W> {
     delivered: Totals,
     /// The status line's terminal, when output goes to it too.
     screen: Option<Screenshare>,
+    /// The writer's descriptor, polled once a signal asked the run to end.
+    fd: Option<RawFd>,
 }
 
 impl<W: Write> Output<W> {
@@ -45,7 +48,17 @@ impl<W: Write> Output<W> {
             marks: Vec::new(),
             delivered: Totals::default(),
             screen: None,
+            fd: None,
         }
+    }
+
+    /// Notes the writer's descriptor: once a signal asks the run to end,
+    /// output is written only as far as the descriptor takes it without
+    /// waiting, so a stalled reader cannot hold the run up.
+    #[must_use]
+    pub fn descriptor(mut self, fd: RawFd) -> Output<W> {
+        self.fd = Some(fd);
+        self
     }
 
     /// Writes with the status line erased from now on (`None`: no more).
@@ -85,15 +98,12 @@ impl<W: Write> Output<W> {
         let mut hold = self.screen.as_ref().map(Screenshare::hold);
         let mut written = 0;
         while written < bytes.len() {
-            match self.writer.write(&bytes[written..]) {
+            let room = room(self.fd, bytes.len() - written)?;
+            match self.writer.write(&bytes[written..written + room]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => written += n,
                 Err(err) if stop_retrying(&err) => return Err(err),
                 Err(_) => {}
-            }
-            if written < bytes.len() && crate::signal::received() != 0 {
-                // A signal cut the write short: stop before blocking again.
-                return Err(io::Error::from(io::ErrorKind::Interrupted));
             }
         }
         if self.policy == FlushPolicy::Chunk {
@@ -118,7 +128,11 @@ impl<W: Write> Output<W> {
             if written == self.buffer.len() {
                 break self.writer.flush();
             }
-            match self.writer.write(&self.buffer[written..]) {
+            let room = match room(self.fd, self.buffer.len() - written) {
+                Ok(room) => room,
+                Err(err) => break Err(err),
+            };
+            match self.writer.write(&self.buffer[written..written + room]) {
                 Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => {
                     if let Some(hold) = &mut hold {
@@ -128,10 +142,6 @@ impl<W: Write> Output<W> {
                 }
                 Err(err) if stop_retrying(&err) => break Err(err),
                 Err(_) => {}
-            }
-            if written < self.buffer.len() && crate::signal::received() != 0 {
-                // A signal cut the write short: stop before blocking again.
-                break Err(io::Error::from(io::ErrorKind::Interrupted));
             }
         };
         if let Some(&(_, totals)) = self.marks.iter().rev().find(|(end, _)| *end <= written) {
@@ -162,6 +172,29 @@ impl<W: Write> Output<W> {
     /// Whether anything is waiting in the buffer.
     pub fn has_pending(&self) -> bool {
         !self.buffer.is_empty()
+    }
+}
+
+/// How many of `want` bytes to write next: all while no signal came. Once
+/// one asks the run to end, only what the descriptor takes without waiting
+/// (a pipe with room takes PIPE_BUF bytes at once); `Interrupted` when it
+/// would wait, or its descriptor is unknown.
+fn room(fd: Option<RawFd>, want: usize) -> io::Result<usize> {
+    if crate::signal::received() == 0 {
+        return Ok(want);
+    }
+    let stop = || io::Error::from(io::ErrorKind::Interrupted);
+    let mut poll = libc::pollfd {
+        fd: fd.ok_or_else(stop)?,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: poll(2) on one descriptor, without waiting.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    if ready == 1 && poll.revents & libc::POLLOUT != 0 {
+        Ok(want.min(libc::PIPE_BUF))
+    } else {
+        Err(stop())
     }
 }
 

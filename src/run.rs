@@ -48,7 +48,8 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
             .context("cannot open standard output")?,
     );
     let output_file = regular_file_id(&stdout);
-    let mut output = Output::new(stdout, config.flush);
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&stdout);
+    let mut output = Output::new(stdout, config.flush).descriptor(fd);
     let tokenizer = prepare(config)?;
     let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
     let several = config.sources.len() > 1;

@@ -444,3 +444,79 @@ fn fifo_whose_writer_dies_keeps_what_was_delivered() {
     assert_eq!(summary["chunk_count"], 3);
     assert_eq!(summary["bytes"], 11);
 }
+
+/// Fills the pipe behind `writer` to the brim, so the next write blocks.
+fn fill(writer: &std::io::PipeWriter) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let fd = writer.as_raw_fd();
+    // SAFETY: fcntl(2) flags of our own pipe's descriptor.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) };
+    let mut writer = writer;
+    while writer.write(&[b'x'; 4096]).is_ok() {}
+    while writer.write(b"x").is_ok() {}
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags) };
+}
+
+/// Whether a thread of `pid` is sleeping (on x86-64, clock_nanosleep or
+/// nanosleep).
+fn is_sleeping(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("syscall")).ok())
+        .any(|syscall| syscall.starts_with("230 ") || syscall.starts_with("35 "))
+}
+
+#[test]
+fn sigterm_with_output_buffered_for_a_stalled_reader_exits_143() {
+    use std::io::Write;
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    fill(&writer);
+    let gate = temp_dir("stalled-buffered").join("gate");
+    // JSON records wait for the vocabulary, held back by the gate: the
+    // signal comes while a chunk is being counted, between two writes.
+    let mut child = tokmeter_process()
+        .args(["-t", "o200k_base", "-f", "json", "-s", "json"])
+        .env("TOKMETER_TEST_VOCABULARY_GATE", &gate)
+        .stdin(Stdio::piped())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"first line\nsecond line\n")
+        .expect("input");
+    while !is_sleeping(child.id()) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    std::fs::write(&gate, b"").expect("gate");
+    // The first record waits in the buffer for a reader that takes nothing:
+    // the run must end anyway, without a second signal.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tokmeter waited for the stalled reader after SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().expect("stderr");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(stderr.lines().last().expect("summary")).expect("JSON summary");
+    assert_eq!(summary["error"], "interrupted by SIGTERM");
+    // Nothing got through, so nothing is billed.
+    assert_eq!(summary["chunk_count"], 0, "{stderr}");
+    drop(reader);
+    drop(stdin);
+}
