@@ -520,3 +520,70 @@ fn sigterm_with_output_buffered_for_a_stalled_reader_exits_143() {
     drop(reader);
     drop(stdin);
 }
+
+#[test]
+fn input_failing_mid_read_keeps_what_was_delivered() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // A pseudo-terminal's master reads EIO once the slave side is closed:
+    // a real read error after data came through.
+    // Both ends close-on-exec from the start, so no other child holds the
+    // slave open.
+    // SAFETY: posix_openpt(3), grantpt(3), unlockpt(3) and ptsname_r(3) on
+    // the master just opened; open(2) of the name it gives.
+    let (master, slave) = unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(master >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        let slave = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(slave >= 0, "open the slave");
+        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
+    };
+    let mut child = tokmeter_process()
+        .args(["-t", "heuristic", "-s", "json"])
+        .stdin(Stdio::from(master))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut slave = File::from(slave);
+    slave
+        .write_all(b"hello world\n")
+        .expect("write to the terminal");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout
+        .read_line(&mut first)
+        .expect("the line comes through");
+    drop(slave);
+    let status = child.wait().expect("exits");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(first.starts_with("hello world"), "{first:?}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("tokmeter: reading <stdin>: "),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(stderr.lines().next().unwrap()).unwrap();
+    assert!(
+        summary["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("read error: "),
+        "{stderr}"
+    );
+    // The line that came through is billed, and nothing else.
+    assert_eq!(summary["chunk_count"], 1);
+    assert_eq!(summary["bytes"], first.len());
+}
