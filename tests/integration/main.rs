@@ -9,6 +9,7 @@ mod docs;
 mod exact;
 mod faults;
 mod formats;
+mod golden;
 mod guards;
 mod pipe;
 mod pricing;
