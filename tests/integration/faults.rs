@@ -245,24 +245,30 @@ fn summary_file_is_checked_before_reading_input() {
     crate::util::assert_one_error_line(&output, "/nonexistent/dir/ledger.jsonl");
 }
 
+/// Waits for `child` to end; kills it and fails with `hang` if it has not
+/// within 30 s (a bound on a hang, not on speed).
+fn exit_of(child: &mut std::process::Child, hang: &str) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{hang}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Sends SIGTERM to `child` after a generous pause (so it is surely
-/// blocked), and waits up to 20 s for it to end: (exit status, stderr).
+/// blocked), and waits for it to end: (exit status, stderr).
 fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
     use std::io::Read;
     std::thread::sleep(std::time::Duration::from_millis(1500));
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("tokmeter ignored SIGTERM");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let status = exit_of(&mut child, "tokmeter ignored SIGTERM");
     let mut stderr = String::new();
     if let Some(mut pipe) = child.stderr.take() {
         pipe.read_to_string(&mut stderr).expect("stderr");
@@ -498,17 +504,10 @@ fn sigterm_with_output_buffered_for_a_stalled_reader_exits_143() {
     std::fs::write(&gate, b"").expect("gate");
     // The first record waits in the buffer for a reader that takes nothing:
     // the run must end anyway, without a second signal.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("tokmeter waited for the stalled reader after SIGTERM");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let status = exit_of(
+        &mut child,
+        "tokmeter waited for the stalled reader after SIGTERM",
+    );
     let output = child.wait_with_output().expect("stderr");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(status.code(), Some(143), "{stderr}");
