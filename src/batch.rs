@@ -30,6 +30,40 @@ struct Priced {
     clock: Clock,
     elapsed: Duration,
     stop: io::Result<Stop>,
+    /// Bad-line reports not yet written: the input's turn had not come.
+    reports: Vec<String>,
+}
+
+/// Most bad-line reports an input holds while it waits for its turn; past
+/// it, its worker waits.
+const HELD_REPORTS: usize = 1000;
+
+/// Bad-line reports of one input, written on stderr in input order: an
+/// input's reports come after the summaries of all inputs before it.
+struct Reports<'a> {
+    /// This input's number.
+    number: usize,
+    /// The number of the input whose summary is due next.
+    due: &'a AtomicUsize,
+    held: Vec<String>,
+}
+
+impl Reports<'_> {
+    fn report(&mut self, line: String) {
+        if self.held.len() >= HELD_REPORTS {
+            while self.due.load(Ordering::Acquire) != self.number && interrupted() == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        if self.due.load(Ordering::Acquire) == self.number {
+            for held in self.held.drain(..) {
+                let _ = say(held);
+            }
+            let _ = say(line);
+        } else {
+            self.held.push(line);
+        }
+    }
 }
 
 /// Prices every input of `config`.
@@ -41,6 +75,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
     let sources = &config.sources;
     let several = sources.len() > 1;
     let next = AtomicUsize::new(0);
+    let turn = AtomicUsize::new(0);
     let mut status = EXIT_OK;
     let mut total = Tally::default();
     let mut bytes = 0;
@@ -52,7 +87,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
         let (sender, receiver) = mpsc::channel::<(usize, Priced)>();
         for _ in 0..settings.jobs.clamp(1, sources.len().max(1)) {
             let sender = sender.clone();
-            let next = &next;
+            let (next, turn) = (&next, &turn);
             let tokenizer = tokenizer.as_ref();
             scope.spawn(move || {
                 loop {
@@ -60,7 +95,12 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                     if number >= sources.len() || interrupted() != 0 {
                         break;
                     }
-                    let priced = price_one(&sources[number], tokenizer, config, settings);
+                    let reports = Reports {
+                        number,
+                        due: turn,
+                        held: Vec::new(),
+                    };
+                    let priced = price_one(&sources[number], tokenizer, config, settings, reports);
                     if sender.send((number, priced)).is_err() {
                         break;
                     }
@@ -75,12 +115,16 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
             while let Some(priced) = waiting.remove(&due) {
                 let source = &sources[due];
                 let name = source.display_name();
+                for held in &priced.reports {
+                    let _ = say(held);
+                }
                 // An interruption sets the exit status after the loop.
                 match &priced.stop {
                     Err(err) => {
                         let _ = say(format_args!("cannot open {name}: {err}"));
                         status = EXIT_FAILURE;
                         due += 1;
+                        turn.store(due, Ordering::Release);
                         continue;
                     }
                     Ok(Stop::ReadFailed(err)) => {
@@ -113,6 +157,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                 bytes += priced.bytes;
                 reported += 1;
                 due += 1;
+                turn.store(due, Ordering::Release);
             }
         }
         Ok(())
@@ -125,6 +170,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
             clock: overall,
             elapsed,
             stop: Ok(Stop::EndOfInput),
+            reports: Vec::new(),
         };
         let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices, base_id);
         summary.sessions = Some(reported);
@@ -149,6 +195,7 @@ fn price_one(
     tokenizer: &dyn Tokenizer,
     config: &Config,
     settings: &TranscriptConfig,
+    mut reports: Reports<'_>,
 ) -> Priced {
     let clock = start_clock(config, false);
     let mut transcript = Transcript::new(tokenizer, settings.options);
@@ -183,8 +230,7 @@ fn price_one(
                     transcript.line(line.content)
                 };
                 if let Err(why) = priced {
-                    let name = crate::plain::escape_controls(&name);
-                    let _ = say(format_args!("{name}:{number}: {why}"));
+                    reports.report(format!("{name}:{number}: {why}"));
                     if settings.fail_on_bad_line {
                         break 'input Stop::BadLine(number, why);
                     }
@@ -211,6 +257,7 @@ fn price_one(
         clock,
         elapsed,
         stop,
+        reports: reports.held,
     }
 }
 

@@ -277,11 +277,9 @@ golden! {
     transcript_usage_replay_cache: Run ["--input", "transcript", "-m", "claude-sonnet-4-5", "-t", "o200k_base", "--replay", "--cache", USAGE] Empty;
     transcript_bad_skip: Run ["--input", "transcript", "--on-bad-line", "skip", "-s", "json", BAD_LINES] Empty;
     transcript_bad_fail: Run ["--input", "transcript", "--on-bad-line", "fail", BAD_LINES] Empty;
-    // Bad-line reports come from the worker pricing that file, as it reads
-    // it, while the main thread writes the summaries of the files before it:
-    // their order on stderr is a race (even with -j 1). Only the first file
-    // has bad lines here, so every report comes before the first summary.
     transcript_files: Run ["--input", "transcript", "-j", "2", "-s", "json", BAD_LINES, CHAT, USAGE] Empty;
+    // A later file's bad-line reports follow the summaries before it.
+    transcript_files_bad_later: Run ["--input", "transcript", "-j", "2", CHAT, BAD_LINES, USAGE, BAD_LINES] Empty;
     transcript_files_text: Run ["--input", "transcript", "--replay", CHAT, USAGE] Empty;
     transcript_summary_file_stdout: Run ["--input", "transcript", "--summary-file", "-", "-s", "none", CHAT, USAGE] Empty;
     transcript_stdin: Run ["--input", "transcript", "--meta", "k=v", "--agent-id", "a", "-s", "json"] In(CHAT);
@@ -307,8 +305,8 @@ golden! {
     error_delimiter_and_arrival: Run ["-d", ",", "--arrival"] In(PROSE);
     error_missing_file: Run ["-s", "json", "tests/fixtures/golden/inputs/missing.txt"] Empty;
     error_directory: Run ["tests/fixtures/golden/inputs"] Empty;
-    // The missing file first, for the reason given at transcript_files.
     error_transcript_missing_file: Run ["--input", "transcript", "tests/fixtures/golden/inputs/missing.jsonl", CHAT] Empty;
+    error_transcript_missing_later: Run ["--input", "transcript", CHAT, "tests/fixtures/golden/inputs/missing.jsonl", USAGE] Empty;
     error_merge_missing_file: Merge ["tests/fixtures/golden/ledgers/missing.jsonl"] Empty;
     help_short: Bare ["-h"] Empty;
     version: Bare ["--version"] Empty;

@@ -845,3 +845,50 @@ fn summaries_to_a_closed_stdout_are_no_failure() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bad_lines_of_later_files_follow_the_summaries_before_them() {
+    let dir = crate::util::temp_dir("bad-line-order");
+    let files = [
+        (
+            "a.jsonl",
+            "{\"role\": \"user\", \"content\": \"hi\"}\nnot json\n",
+        ),
+        ("b.jsonl", "[1]\n{\"role\": \"user\", \"content\": 5}\n"),
+        ("c.jsonl", "{\"role\": \"narrator\", \"content\": \"x\"}\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    // Each input's lines, in input order: its bad lines, then its summary.
+    let expected = [
+        "a.jsonl:2: ",
+        "a.jsonl: ",
+        "b.jsonl:1: ",
+        "b.jsonl:2: ",
+        "b.jsonl: ",
+        "c.jsonl:1: ",
+        "c.jsonl: ",
+        "total of 3 inputs: ",
+    ];
+    // The order must not depend on how the workers' threads are scheduled.
+    for jobs in ["1", "2", "3"] {
+        for _ in 0..10 {
+            let output = crate::util::tokmeter()
+                .current_dir(&dir)
+                .args(["--input", "transcript", "-t", "heuristic", "-j", jobs])
+                .args(["a.jsonl", "b.jsonl", "c.jsonl"])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), expected.len(), "-j {jobs}: {stderr}");
+            for (line, start) in lines.iter().zip(expected) {
+                assert!(
+                    line.starts_with(&format!("tokmeter: {start}")),
+                    "-j {jobs}: {line:?} is out of order in:\n{stderr}"
+                );
+            }
+        }
+    }
+}
