@@ -174,19 +174,7 @@ fn no_first_chunk_time_when_no_chunk_was_written() {
 
 /// tokmeter under `ulimit -f 1` (1024 bytes per file), through bash.
 fn tokmeter_with_file_limit(args: &[&str]) -> std::process::Command {
-    let command = tokmeter_process();
-    let program = command.get_program().to_owned();
-    let mut bash = std::process::Command::new("bash");
-    bash.envs(
-        command
-            .get_envs()
-            .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value.to_owned()))),
-    )
-    .arg("-c")
-    .arg("ulimit -f 1; exec \"$0\" \"$@\"")
-    .arg(program)
-    .args(args);
-    bash
+    tokmeter_via_bash("ulimit -f 1; exec \"$0\" \"$@\"", args)
 }
 
 #[test]
@@ -385,6 +373,12 @@ fn input_file_that_is_the_output_file_is_refused() {
 
 /// tokmeter started by bash with `redirect` (e.g. `>&-`) applied.
 fn tokmeter_redirected(redirect: &str, args: &[&str]) -> std::process::Command {
+    tokmeter_via_bash(&format!("exec \"$0\" \"$@\" {redirect}"), args)
+}
+
+/// tokmeter with `args`, started by bash running `script` (which execs
+/// `"$0" "$@"`), in the test environment.
+fn tokmeter_via_bash(script: &str, args: &[&str]) -> std::process::Command {
     let command = tokmeter_process();
     let program = command.get_program().to_owned();
     let mut bash = std::process::Command::new("bash");
@@ -394,7 +388,7 @@ fn tokmeter_redirected(redirect: &str, args: &[&str]) -> std::process::Command {
             .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value.to_owned()))),
     )
     .arg("-c")
-    .arg(format!("exec \"$0\" \"$@\" {redirect}"))
+    .arg(script)
     .arg(program)
     .args(args);
     bash
