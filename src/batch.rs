@@ -19,6 +19,7 @@ use crate::input::{Framing, Source, Splitter};
 use crate::money::Money;
 use crate::run::{meta_map, millis, new_session_id, prepare, rate, report, start_clock};
 use crate::session::Stop;
+use crate::signal::received;
 use crate::summary::Summary;
 use crate::tokenize::Tokenizer;
 use crate::transcript::{Prices, Tally, Transcript, TranscriptSummary};
@@ -51,7 +52,7 @@ struct Reports<'a> {
 impl Reports<'_> {
     fn report(&mut self, line: String) {
         if self.held.len() >= HELD_REPORTS {
-            while self.due.load(Ordering::Acquire) != self.number && interrupted() == 0 {
+            while self.due.load(Ordering::Acquire) != self.number && received() == 0 {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
@@ -92,7 +93,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
             scope.spawn(move || {
                 loop {
                     let number = next.fetch_add(1, Ordering::Relaxed);
-                    if number >= sources.len() || interrupted() != 0 {
+                    if number >= sources.len() || received() != 0 {
                         break;
                     }
                     let reports = Reports {
@@ -177,16 +178,11 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
         summary.error = first_error;
         billed &= crate::run::print_summary(config.summary, &summary);
     }
-    let signal = interrupted();
+    let signal = received();
     if signal != 0 {
         status = 128 + signal as u8;
     }
     Ok(ExitCode::from(crate::run::bill_status(status, billed)))
-}
-
-/// The signal received, or 0.
-fn interrupted() -> i32 {
-    crate::signal::flag().load(Ordering::Relaxed)
 }
 
 /// Prices one input, line by line.
@@ -239,7 +235,7 @@ fn price_one(
             if lines.at_eof() {
                 break Stop::EndOfInput;
             }
-            let signal = interrupted();
+            let signal = received();
             if signal != 0 {
                 break Stop::Interrupted(signal);
             }
