@@ -60,16 +60,18 @@ fn meter_all(config: &Config) -> anyhow::Result<ExitCode> {
     // False once a summary could not be written to stderr.
     let mut billed = true;
     for (number, source) in config.sources.iter().enumerate() {
-        // As cat does: reading our own output would never end.
-        if output_file.is_some() && is_output_file(source, output_file) {
-            let _ = say(format_args!(
-                "{}: input file is output file",
-                source.display_name()
-            ));
-            status = EXIT_FAILURE;
-            continue;
-        }
         let reader: Box<dyn io::Read> = match source.open() {
+            // As cat does: reading our own output would never end.
+            Ok(reader)
+                if output_file.is_some() && regular_file_id(reader.get_ref()) == output_file =>
+            {
+                let _ = say(format_args!(
+                    "{}: input file is output file",
+                    source.display_name()
+                ));
+                status = EXIT_FAILURE;
+                continue;
+            }
             Ok(reader) => Box::new(reader),
             // A signal while the open waited (a FIFO with no writer): a
             // session that read nothing, billed as interrupted.
@@ -176,29 +178,6 @@ fn regular_file_id(file: &File) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     let metadata = file.metadata().ok()?;
     (metadata.is_file() && metadata.len() > 0).then(|| (metadata.dev(), metadata.ino()))
-}
-
-/// Whether `source` is the non-empty regular file `output` (device, inode):
-/// `tokmeter f >> f` would read its own output until the disk is full.
-fn is_output_file(source: &crate::input::Source, output: Option<(u64, u64)>) -> bool {
-    let input = match source {
-        crate::input::Source::Stdin => io::stdin()
-            .as_fd()
-            .try_clone_to_owned()
-            .ok()
-            .map(File::from),
-        crate::input::Source::File(path) => {
-            // Only a regular file can be the output: never open a FIFO here.
-            std::fs::metadata(path)
-                .ok()
-                .filter(std::fs::Metadata::is_file)
-                .and_then(|_| File::open(path).ok())
-        }
-    };
-    input
-        .as_ref()
-        .and_then(regular_file_id)
-        .is_some_and(|id| Some(id) == output)
 }
 
 /// What every run does before reading: builds the tokenizer (an exact

@@ -120,6 +120,11 @@ pub struct Interruptible<R> {
 }
 
 impl<R: Read + AsRawFd> Interruptible<R> {
+    /// The input it reads.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
     /// Wraps `inner`.
     pub fn new(inner: R) -> Interruptible<R> {
         let fd = inner.as_raw_fd();
