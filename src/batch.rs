@@ -151,7 +151,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                 total = total.checked_plus(&priced.tally).ok_or_else(|| {
                     anyhow::anyhow!(
                         "{}: {}",
-                        crate::plain::escape_controls(&source.display_name()),
+                        source.display_name(),
                         crate::transcript::overflow()
                     )
                 })?;

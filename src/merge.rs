@@ -18,7 +18,7 @@ use crate::cli::{MergeArgs, SummaryArg};
 use crate::clock::format_rfc3339;
 use crate::error::{EXIT_OK, say};
 use crate::money::Money;
-use crate::plain::{escape_controls, quoted};
+use crate::plain::quoted;
 use crate::run::{millis, new_session_id, rate};
 use crate::summary::Summary;
 use crate::transcript::{Tally, TranscriptSummary};
@@ -44,7 +44,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
             read_summaries(io::stdin().lock(), "<stdin>", &mut summaries)?;
             continue;
         }
-        let name = escape_controls(&std::path::Path::new(file).display().to_string());
+        let name = std::path::Path::new(file).display().to_string();
         let reader = File::open(file).with_context(|| format!("cannot open {name}"))?;
         if let Ok(meta) = reader.metadata() {
             if let Some(first) = seen.get(&(meta.dev(), meta.ino())) {
@@ -72,8 +72,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Appends the summaries of `reader`, one per non-blank line; `name` (already
-/// escaped) names it in errors.
+/// Appends the summaries of `reader`, one per non-blank line; `name` names
+/// it in errors.
 pub fn read_summaries<R: BufRead>(
     reader: R,
     name: &str,
@@ -104,7 +104,7 @@ fn plain_error(err: &serde_json::Error) -> String {
         .map_or(text.as_str(), |at| &text[..at]);
     match err.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!("line is not JSON: {}", escape_controls(message))
+            format!("line is not JSON: {message}")
         }
         _ => crate::plain::json_error(message),
     }
@@ -293,11 +293,6 @@ fn time(text: &str, place: &str) -> anyhow::Result<DateTime<Utc>> {
 }
 
 fn money(text: &str, place: &str) -> anyhow::Result<Money> {
-    Money::parse(text).map_err(|err| {
-        anyhow::anyhow!(
-            "{place}: cost {} is not a decimal: {}",
-            quoted(text),
-            escape_controls(&err)
-        )
-    })
+    Money::parse(text)
+        .map_err(|err| anyhow::anyhow!("{place}: cost {} is not a decimal: {err}", quoted(text)))
 }

@@ -1,9 +1,9 @@
 //! Text from the input, made safe for an error line.
 //!
-//! Anything a file, a flag or a transcript supplies reaches stderr only
-//! through [`quoted`]: in double quotes, with quotes, backslashes, newlines,
-//! escapes and other control characters escaped, so it can neither forge a
-//! line nor drive the terminal.
+//! Every message line (`error::say`) and summary line (`Summary::to_text`)
+//! has its control characters escaped by [`escape_controls`], so text a
+//! file, a flag or a transcript supplies can neither forge a line nor drive
+//! the terminal; [`quoted`] also puts a name or a value in double quotes.
 
 /// `text` in double quotes, escaped as Rust's `escape_debug` does
 /// (`"evil\nrole\u{1b}[31m"`).

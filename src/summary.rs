@@ -85,11 +85,13 @@ impl Summary {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
 
-    /// The summary as one human line (no newline).
+    /// The summary as one human line (no newline). Text that came from the
+    /// input (a file name, a model, an error) has its control characters
+    /// escaped, so the line stays one line, wherever it is written.
     pub fn to_text(&self) -> String {
         let what = match (&self.input, self.sessions) {
             (_, Some(n)) => format!("total of {}: ", counted(n, "input")),
-            (Some(input), None) => format!("{}: ", crate::plain::escape_controls(input)),
+            (Some(input), None) => format!("{input}: "),
             (None, None) => String::new(),
         };
         let kind = if self.exact { "exact" } else { "estimated" };
@@ -119,7 +121,7 @@ impl Summary {
         if let Some(error) = &self.error {
             line.push_str(&format!(" · {error}"));
         }
-        line
+        crate::plain::escape_controls(&line)
     }
 
     /// Chunks, bytes, time and rates of a stream.

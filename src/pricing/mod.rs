@@ -15,7 +15,7 @@ use toml::Spanned;
 mod builtin;
 
 use crate::money::Price;
-use crate::plain::{escape_controls, quoted};
+use crate::plain::quoted;
 use crate::tokenize::{Encoding, HeuristicRule, TokenizerKind};
 
 /// The largest pricing file read; a bigger one (or `/dev/zero`) is refused.
@@ -260,8 +260,8 @@ impl PricingTable {
                 None => format!("{origin}: {message}"),
             },
         };
-        let raw: RawTable = toml::from_str(text)
-            .map_err(|err| error_at(err.span(), &escape_controls(err.message().trim_end())))?;
+        let raw: RawTable =
+            toml::from_str(text).map_err(|err| error_at(err.span(), err.message().trim_end()))?;
         let mut models: Vec<(String, Spanned<RawModel>)> = raw.models.into_iter().collect();
         models.sort_by_key(|(_, model)| model.span().start);
         let price = |number: &Spanned<RawNumber>| -> Result<At<&str>, TableError> {
