@@ -51,21 +51,14 @@
 //! assert_eq!(price.cost(3).to_string(), "0.00000045");
 //! ```
 
-pub mod batch;
-pub mod cli;
 pub mod clock;
-pub mod config;
-pub mod error;
 pub mod format;
 pub mod input;
-pub mod merge;
 pub mod meter;
 pub mod money;
 pub mod output;
 pub mod plain;
 pub mod pricing;
-pub mod progress;
-pub mod run;
 pub mod session;
 pub mod signal;
 pub mod summary;

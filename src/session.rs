@@ -14,7 +14,6 @@ use crate::input::{Framing, Splitter};
 use crate::meter::{CountMode, Measure, Meter, Totals};
 use crate::money::{Money, Price};
 use crate::output::Output;
-use crate::progress::Progress;
 use crate::tokenize::Tokenizer;
 
 /// How one session reads and counts.
@@ -38,8 +37,8 @@ pub struct Settings<'a> {
     pub spent_before: Totals,
     /// Set to a signal number (non-zero) to stop between chunks.
     pub interrupt: Option<&'a AtomicI32>,
-    /// The live status line, if shown.
-    pub progress: Option<&'a Progress>,
+    /// Called with the totals after every chunk (a live status line).
+    pub watch: Option<&'a dyn Fn(&Totals)>,
 }
 
 /// Limits that stop the stream before the chunk that would cross them.
@@ -176,8 +175,8 @@ pub fn meter_stream<R: Read, W: Write>(
             }
             let measure = meter.measure(block.bytes);
             meter.record_run(measure, block.bytes.len(), block.chunks);
-            if let Some(progress) = settings.progress {
-                progress.update(meter.totals());
+            if let Some(watch) = settings.watch {
+                watch(meter.totals());
             }
             let written = output.write_run(block.bytes, meter.totals());
             let len = block.bytes.len();
@@ -226,8 +225,8 @@ pub fn meter_stream<R: Read, W: Write>(
             };
             formatter.chunk(output.buffer(), &record);
             meter.record(measure, chunk.content.len(), valid_utf8, chunk.split);
-            if let Some(progress) = settings.progress {
-                progress.update(meter.totals());
+            if let Some(watch) = settings.watch {
+                watch(meter.totals());
             }
             if let Err(err) = output.end_chunk(meter.totals()) {
                 break 'session write_stop(err);
@@ -334,7 +333,7 @@ impl Backlog {
 fn write_stop(err: io::Error) -> Stop {
     if crate::signal::stopped_by_signal(&err) {
         Stop::Interrupted(crate::signal::received())
-    } else if crate::error::is_broken_pipe(&err) {
+    } else if crate::output::is_broken_pipe(&err) {
         Stop::OutputClosed
     } else {
         Stop::WriteFailed(err)

@@ -136,7 +136,7 @@ fuzz_target!(|input: &[u8]| {
         budget: Budget::default(),
         spent_before: Totals::default(),
         interrupt: None,
-        progress: None,
+        watch: None,
     };
     let ending = meter_stream(reader, &mut output, format.as_mut(), &mut clock, &settings);
     assert!(matches!(ending.stop, Stop::EndOfInput), "{:?}", ending.stop);

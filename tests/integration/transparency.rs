@@ -223,7 +223,7 @@ proptest! {
             budget: Default::default(),
             spent_before: Default::default(),
             interrupt: None,
-            progress: None,
+            watch: None,
         };
         let mut clock = tokmeter::clock::Clock::start();
         let mut raw = formatter(Format::Raw, &[]);

@@ -7,22 +7,21 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::clock::{Clock, format_rfc3339};
-use crate::config::{Config, TranscriptConfig};
-use crate::error::{EXIT_FAILURE, EXIT_OK, say};
-use crate::input::{Framing, Source, Splitter};
-use crate::money::Money;
-use crate::run::{meta_map, millis, new_session_id, prepare, rate, report, start_clock};
-use crate::session::Stop;
-use crate::signal::received;
-use crate::summary::Summary;
-use crate::tokenize::Tokenizer;
-use crate::transcript::{Prices, Tally, Transcript, TranscriptSummary};
+use tokmeter::clock::Clock;
+use tokmeter::input::{Framing, Source, Splitter};
+use tokmeter::session::Stop;
+use tokmeter::signal::received;
+use tokmeter::summary::{SessionIds, Summary, millis, rate};
+use tokmeter::tokenize::Tokenizer;
+use tokmeter::transcript::{Prices, Tally, Transcript, TranscriptSummary};
+
+use super::config::TranscriptConfig;
+use super::exit::Exit;
+use super::report::{self, say};
 
 /// One input's outcome: why it ended, or the error opening it.
 struct Priced {
@@ -68,25 +67,33 @@ impl Reports<'_> {
 }
 
 /// Prices every input of `config`.
-pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result<ExitCode> {
-    let tokenizer = prepare(config)?;
-    let overall = start_clock(config, true);
-    let base_id = config.session_id.clone().unwrap_or_else(new_session_id);
-    let prices = Prices::of(&config.model);
-    let sources = &config.sources;
-    let several = sources.len() > 1;
+pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
+    let run = &config.run;
+    let tokenizer = super::prepare(run)?;
+    let overall = run.clock(true);
+    let ids = SessionIds::new(run.session_id.clone(), run.sources.len());
+    let prices = Prices::of(&run.model);
+    let sources = &run.sources;
     let next = AtomicUsize::new(0);
     let turn = AtomicUsize::new(0);
-    let mut status = EXIT_OK;
-    let mut total = Tally::default();
-    let mut bytes = 0;
-    let mut reported = 0u64;
+    let mut status = Exit::Success;
+    let mut total = {
+        let nothing = Priced {
+            tally: Tally::default(),
+            bytes: 0,
+            clock: run.clock(false),
+            elapsed: Duration::ZERO,
+            stop: Ok(Stop::EndOfInput),
+            reports: Vec::new(),
+        };
+        summarize(config, tokenizer.as_ref(), &nothing, &prices).empty_sum(ids.total().to_string())
+    };
     let mut first_error = None;
     // False once a summary could not be written to stderr.
     let mut billed = true;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (sender, receiver) = mpsc::channel::<(usize, Priced)>();
-        for _ in 0..settings.jobs.clamp(1, sources.len().max(1)) {
+        for _ in 0..config.jobs.clamp(1, sources.len().max(1)) {
             let sender = sender.clone();
             let (next, turn) = (&next, &turn);
             let tokenizer = tokenizer.as_ref();
@@ -101,7 +108,7 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                         due: turn,
                         held: Vec::new(),
                     };
-                    let priced = price_one(&sources[number], tokenizer, config, settings, reports);
+                    let priced = price_one(&sources[number], tokenizer, config, reports);
                     if sender.send((number, priced)).is_err() {
                         break;
                     }
@@ -123,85 +130,68 @@ pub fn price_all(config: &Config, settings: &TranscriptConfig) -> anyhow::Result
                 match &priced.stop {
                     Err(err) => {
                         let _ = say(format_args!("cannot open {name}: {err}"));
-                        status = EXIT_FAILURE;
+                        status = Exit::Failure;
                         due += 1;
                         turn.store(due, Ordering::Release);
                         continue;
                     }
                     Ok(Stop::ReadFailed(err)) => {
                         let _ = say(format_args!("reading {name}: {err}"));
-                        status = EXIT_FAILURE;
+                        status = Exit::Failure;
                     }
-                    Ok(Stop::BadLine(..)) => status = EXIT_FAILURE,
+                    Ok(Stop::BadLine(..)) => status = Exit::Failure,
                     Ok(_) => {}
                 }
-                let session_id = if several {
-                    format!("{base_id}-{}", due + 1)
-                } else {
-                    base_id.clone()
-                };
-                let mut summary =
-                    summarize(config, tokenizer.as_ref(), &priced, &prices, session_id);
-                summary.input = config.named_inputs.then_some(name);
-                summary.part_of = several.then(|| base_id.clone());
+                let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices);
+                summary.session_id = ids.of(due);
+                summary.input = run.named_inputs.then_some(name);
+                summary.part_of = ids.part_of();
                 if first_error.is_none() {
                     first_error.clone_from(&summary.error);
                 }
-                billed &= report(config, &summary)?;
-                total = total.checked_plus(&priced.tally).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: {}",
-                        source.display_name(),
-                        crate::transcript::overflow()
-                    )
-                })?;
-                bytes += priced.bytes;
-                reported += 1;
+                billed &= report::report(&run.reporting, &summary)?;
+                total
+                    .add(&summary)
+                    .map_err(|why| anyhow::anyhow!("{}: {why}", source.display_name()))?;
                 due += 1;
                 turn.store(due, Ordering::Release);
             }
         }
         Ok(())
     })?;
-    if several {
+    if sources.len() > 1 {
+        // The sum of the inputs, timed by the run's own clock.
         let elapsed = overall.elapsed();
-        let priced = Priced {
-            tally: total,
-            bytes,
-            clock: overall,
-            elapsed,
-            stop: Ok(Stop::EndOfInput),
-            reports: Vec::new(),
-        };
-        let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices, base_id);
-        summary.sessions = Some(reported);
-        summary.error = first_error;
-        billed &= crate::run::print_summary(config.summary, &summary);
+        total.start_time = overall.start_time();
+        total.end_time = overall.at(elapsed);
+        total.duration_ms = millis(elapsed);
+        total.tokens_per_second = rate(total.total_tokens, elapsed.as_secs_f64());
+        total.error = first_error;
+        billed &= report::print_summary(run.reporting.summary, &total);
     }
     let signal = received();
     if signal != 0 {
-        status = 128 + signal as u8;
+        status = Exit::Signal(signal);
     }
-    Ok(ExitCode::from(crate::run::bill_status(status, billed)))
+    Ok(status.billed(billed))
 }
 
 /// Prices one input, line by line.
 fn price_one(
     source: &Source,
     tokenizer: &dyn Tokenizer,
-    config: &Config,
-    settings: &TranscriptConfig,
+    config: &TranscriptConfig,
     mut reports: Reports<'_>,
 ) -> Priced {
-    let clock = start_clock(config, false);
-    let mut transcript = Transcript::new(tokenizer, settings.options);
+    let clock = config.run.clock(false);
+    let mut transcript = Transcript::new(tokenizer, config.options);
     let mut bytes = 0u64;
     let stop = source.open().map(|reader| {
         let mut lines = Splitter::new(
             reader,
             Framing::Delimiter(vec![b'\n']),
             true,
-            config.max_chunk,
+            config.max_line,
         );
         let name = source.display_name();
         let mut number = 0u64;
@@ -220,14 +210,14 @@ fn price_one(
                     transcript.skip_bad_line();
                     Err(format!(
                         "longer than --max-chunk ({} bytes): skipped",
-                        config.max_chunk
+                        config.max_line
                     ))
                 } else {
                     transcript.line(line.content)
                 };
                 if let Err(why) = priced {
                     reports.report(format!("{name}:{number}: {why}"));
-                    if settings.fail_on_bad_line {
+                    if config.fail_on_bad_line {
                         break 'input Stop::BadLine(number, why);
                     }
                 }
@@ -257,47 +247,43 @@ fn price_one(
     }
 }
 
-/// The summary of a priced input (or of the total).
+/// The summary of a priced input (its id is set by the caller).
 fn summarize(
-    config: &Config,
+    config: &TranscriptConfig,
     tokenizer: &dyn Tokenizer,
     priced: &Priced,
     prices: &Prices,
-    session_id: String,
 ) -> Summary {
-    let (transcript, cost): (TranscriptSummary, Money) =
-        TranscriptSummary::priced(&priced.tally, prices);
+    let run = &config.run;
+    let (transcript, cost) = TranscriptSummary::priced(&priced.tally, prices);
     let tokens = priced.tally.tokens();
     Summary {
-        session_id,
-        model: config.model.name.clone(),
-        agent_id: config.agent_id.clone(),
+        session_id: String::new(),
+        model: run.model.name.clone(),
+        agent_id: run.agent_id.clone(),
         input: None,
         part_of: None,
         sessions: None,
-        start_time: format_rfc3339(priced.clock.start_time()),
-        end_time: format_rfc3339(priced.clock.at(priced.elapsed)),
+        start_time: priced.clock.start_time(),
+        end_time: priced.clock.at(priced.elapsed),
         duration_ms: millis(priced.elapsed),
         time_to_first_chunk_ms: None,
         chunk_count: priced.tally.records,
         bytes: priced.bytes,
         total_tokens: tokens,
         side: "both".to_string(),
-        total_cost: cost.to_string(),
+        total_cost: cost,
         currency: "USD".to_string(),
-        priced: config.priced,
+        priced: run.priced,
         tokens_per_second: rate(tokens, priced.elapsed.as_secs_f64()),
         tokens_per_second_after_first_chunk: None,
         tokenizer: tokenizer.name().to_string(),
         exact: tokenizer.is_exact() || priced.tally.tokenized == 0,
-        count: config
-            .transcript
-            .map_or("messages", |t| t.options.name())
-            .to_string(),
+        count: config.options.name().to_string(),
         invalid_utf8_chunks: 0,
         split_chunks: 0,
         error: priced.stop.as_ref().ok().and_then(Stop::describe),
-        metadata: meta_map(config),
+        metadata: run.metadata(),
         transcript: Some(transcript),
     }
 }

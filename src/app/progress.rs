@@ -14,9 +14,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::meter::Totals;
-use crate::money::Money;
-use crate::summary::group;
+use tokmeter::meter::Totals;
+use tokmeter::money::Money;
+use tokmeter::output::{ScreenHold, SharedScreen};
+use tokmeter::summary::group;
 
 /// How often the line is redrawn.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -128,9 +129,21 @@ impl Drop for Progress {
     }
 }
 
+impl SharedScreen for Screenshare {
+    fn hold(&self) -> Box<dyn ScreenHold + '_> {
+        Box::new(self.erase())
+    }
+}
+
+impl ScreenHold for Hold<'_> {
+    fn wrote(&mut self, bytes: &[u8]) {
+        Hold::wrote(self, bytes);
+    }
+}
+
 impl Screenshare {
     /// Erases the line, and keeps it off until the hold is dropped.
-    pub fn hold(&self) -> Hold<'_> {
+    pub fn erase(&self) -> Hold<'_> {
         let mut screen = self.shared.screen();
         let erased = screen.drawn;
         if erased {
