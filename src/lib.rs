@@ -52,14 +52,15 @@
 //! ```
 
 pub mod clock;
+pub mod decode;
 pub mod format;
 pub mod input;
 pub mod meter;
 pub mod money;
 pub mod output;
+pub mod pipeline;
 pub mod plain;
 pub mod pricing;
-pub mod session;
 pub mod signal;
 pub mod summary;
 pub mod tokenize;

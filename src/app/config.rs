@@ -19,8 +19,8 @@ use tokmeter::input::{Framing, Source};
 use tokmeter::meter::CountMode;
 use tokmeter::money::Money;
 use tokmeter::output::FlushPolicy;
+use tokmeter::pipeline::Budget;
 use tokmeter::pricing::{Model, PricingTable, Side};
-use tokmeter::session::Budget;
 use tokmeter::tokenize::{Encoding, TokenizerKind};
 use tokmeter::transcript;
 

@@ -12,10 +12,11 @@ use std::os::fd::AsFd;
 use anyhow::Context;
 
 use tokmeter::clock::Clock;
+use tokmeter::decode::Text;
 use tokmeter::format::{self, Format};
 use tokmeter::meter::{CountMode, Totals};
 use tokmeter::output::Output;
-use tokmeter::session::{self, Ending, Settings, Stop};
+use tokmeter::pipeline::{self, Ending, Settings, Stop};
 use tokmeter::summary::{SessionIds, Summary, millis, rate};
 use tokmeter::tokenize::Tokenizer;
 
@@ -102,11 +103,13 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             spent_before: spent,
             interrupt: Some(tokmeter::signal::flag()),
             watch: watch.as_ref().map(|watch| watch as &dyn Fn(&Totals)),
+            stop_on_bad_unit: false,
         };
-        let ending = session::meter_stream(
+        let ending = pipeline::run(
             reader,
             &mut output,
             formatter.as_mut(),
+            &mut Text,
             &mut clock,
             &settings,
         );

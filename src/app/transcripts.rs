@@ -12,12 +12,17 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use tokmeter::clock::Clock;
-use tokmeter::input::{Framing, Source, Splitter};
-use tokmeter::session::Stop;
+use tokmeter::decode::{Bad, Transcripts};
+use tokmeter::format::Discard;
+use tokmeter::input::{Framing, Source};
+use tokmeter::meter::{CountMode, Totals};
+use tokmeter::money::Price;
+use tokmeter::output::{FlushPolicy, Output};
+use tokmeter::pipeline::{self, Budget, Settings, Stop};
 use tokmeter::signal::received;
 use tokmeter::summary::{SessionIds, Summary, millis, rate};
 use tokmeter::tokenize::Tokenizer;
-use tokmeter::transcript::{Prices, Tally, Transcript, TranscriptSummary};
+use tokmeter::transcript::{Prices, Tally, TranscriptSummary};
 
 use super::config::TranscriptConfig;
 use super::exit::Exit;
@@ -176,69 +181,46 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
     Ok(status.billed(billed))
 }
 
-/// Prices one input, line by line.
+/// Prices one input, line by line, through the pipeline.
 fn price_one(
     source: &Source,
     tokenizer: &dyn Tokenizer,
     config: &TranscriptConfig,
     mut reports: Reports<'_>,
 ) -> Priced {
-    let clock = config.run.clock(false);
-    let mut transcript = Transcript::new(tokenizer, config.options);
-    let mut bytes = 0u64;
+    let mut clock = config.run.clock(false);
+    let name = source.display_name();
+    let mut report = |bad: &Bad| reports.report(format!("{name}:{}: {}", bad.number, bad.why));
+    let mut decoder = Transcripts::new(tokenizer, config.options, config.max_line, &mut report);
+    let settings = Settings {
+        framing: Framing::Delimiter(vec![b'\n']),
+        strip_delimiter: true,
+        max_chunk: config.max_line,
+        tokenizer,
+        count: CountMode::Stream,
+        price: Price::ZERO,
+        budget: Budget::default(),
+        spent_before: Totals::default(),
+        interrupt: Some(tokmeter::signal::flag()),
+        watch: None,
+        stop_on_bad_unit: config.fail_on_bad_line,
+    };
     let stop = source.open().map(|reader| {
-        let mut lines = Splitter::new(
+        let mut nowhere = Output::new(io::sink(), FlushPolicy::Block);
+        pipeline::run(
             reader,
-            Framing::Delimiter(vec![b'\n']),
-            true,
-            config.max_line,
-        );
-        let name = source.display_name();
-        let mut number = 0u64;
-        // Inside a line longer than --max-chunk, already reported.
-        let mut skipping = false;
-        'input: loop {
-            while let Some(line) = lines.next_chunk() {
-                bytes += (line.content.len() + line.stripped.len()) as u64;
-                if skipping {
-                    skipping = line.split;
-                    continue;
-                }
-                number += 1;
-                let priced = if line.split {
-                    skipping = true;
-                    transcript.skip_bad_line();
-                    Err(format!(
-                        "longer than --max-chunk ({} bytes): skipped",
-                        config.max_line
-                    ))
-                } else {
-                    transcript.line(line.content)
-                };
-                if let Err(why) = priced {
-                    reports.report(format!("{name}:{number}: {why}"));
-                    if config.fail_on_bad_line {
-                        break 'input Stop::BadLine(number, why);
-                    }
-                }
-            }
-            if lines.at_eof() {
-                break Stop::EndOfInput;
-            }
-            let signal = received();
-            if signal != 0 {
-                break Stop::Interrupted(signal);
-            }
-            match lines.fill() {
-                Ok(_) => {}
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => break Stop::ReadFailed(err),
-            }
-        }
+            &mut nowhere,
+            &mut Discard,
+            &mut decoder,
+            &mut clock,
+            &settings,
+        )
+        .stop
     });
+    let (tally, bytes) = decoder.finish();
     let elapsed = clock.elapsed();
     Priced {
-        tally: transcript.finish(),
+        tally,
         bytes,
         clock,
         elapsed,
