@@ -157,12 +157,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         }
     }
     if run.sources.len() > 1 {
-        // The sum of the sessions, timed by the run's own clock.
-        let elapsed = overall.elapsed();
-        total.start_time = overall.start_time();
-        total.end_time = overall.at(elapsed);
-        total.duration_ms = millis(elapsed);
-        total.tokens_per_second = rate(total.total_tokens, elapsed.as_secs_f64());
+        total.time_by(&overall);
         total.error = first_error;
         total.time_to_first_chunk_ms = first_chunk;
         billed &= report::print_summary(run.reporting.summary, &total);

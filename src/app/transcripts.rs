@@ -165,12 +165,7 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
         Ok(())
     })?;
     if sources.len() > 1 {
-        // The sum of the inputs, timed by the run's own clock.
-        let elapsed = overall.elapsed();
-        total.start_time = overall.start_time();
-        total.end_time = overall.at(elapsed);
-        total.duration_ms = millis(elapsed);
-        total.tokens_per_second = rate(total.total_tokens, elapsed.as_secs_f64());
+        total.time_by(&overall);
         total.error = first_error;
         billed &= report::print_summary(run.reporting.summary, &total);
     }

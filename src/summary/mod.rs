@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::clock::Clock;
 use crate::money::Money;
 use crate::transcript::TranscriptSummary;
 
@@ -118,6 +119,17 @@ impl Summary {
             transcript: self.transcript.as_ref().map(TranscriptSummary::zeroed),
             ..self.clone()
         }
+    }
+
+    /// Times the summary by `clock` up to now: its start and end, the
+    /// duration and the rate they give (a total is timed by its run's
+    /// clock, not by the span of its parts).
+    pub fn time_by(&mut self, clock: &Clock) {
+        let elapsed = clock.elapsed();
+        self.start_time = clock.start_time();
+        self.end_time = clock.at(elapsed);
+        self.duration_ms = millis(elapsed);
+        self.tokens_per_second = rate(self.total_tokens, elapsed.as_secs_f64());
     }
 
     /// Adds `part` to this sum: counts and costs exactly, the time span from
