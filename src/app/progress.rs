@@ -7,7 +7,6 @@
 //! redrawn after, where the output left the cursor at a line's start). The
 //! line is erased before the summary is printed.
 
-use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -18,6 +17,8 @@ use tokmeter::meter::Totals;
 use tokmeter::money::Money;
 use tokmeter::output::{ScreenHold, SharedScreen};
 use tokmeter::summary::group;
+
+use super::report::write_stderr;
 
 /// How often the line is redrawn.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -222,16 +223,12 @@ fn draw(shared: &Shared, screen: &mut Screen) {
     );
     // One column short of the width: a line that fills it would wrap.
     let line = fit(&line, terminal_width().saturating_sub(1));
-    let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "\r\x1b[K{line}");
-    let _ = stderr.flush();
+    let _ = write_stderr(format!("\r\x1b[K{line}").as_bytes());
     screen.drawn = true;
 }
 
 fn erase(screen: &mut Screen) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "\r\x1b[K");
-    let _ = stderr.flush();
+    let _ = write_stderr(b"\r\x1b[K");
     screen.drawn = false;
 }
 

@@ -45,14 +45,17 @@ pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {
     stderr.write_all(bytes)
 }
 
-/// Writes `text` to standard output; a reader that went away is no error.
+/// Writes `text` to standard output in one piece; a reader that went away
+/// is no error.
 pub fn write_stdout(text: &[u8]) -> anyhow::Result<()> {
+    stdout_whole(text).context("writing standard output")
+}
+
+fn stdout_whole(text: &[u8]) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match stdout.write_all(text).and_then(|()| stdout.flush()) {
-        Err(err) if !is_broken_pipe(&err) => {
-            Err(anyhow::Error::new(err).context("writing standard output"))
-        }
-        _ => Ok(()),
+        Err(err) if is_broken_pipe(&err) => Ok(()),
+        written => written,
     }
 }
 
@@ -89,12 +92,7 @@ fn append_line(path: &Path, line: &str) -> io::Result<()> {
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
     if path == Path::new("-") {
-        // A reader of the summaries that went away is no failure.
-        let mut stdout = io::stdout().lock();
-        return match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
-            Err(err) if is_broken_pipe(&err) => Ok(()),
-            written => written,
-        };
+        return stdout_whole(&bytes);
     }
     let mut file = open_ledger(path)?;
     // The lock may wait for another process; a signal of ours ends the wait.
