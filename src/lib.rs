@@ -55,6 +55,7 @@ pub mod batch;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod format;
 pub mod input;

@@ -1,0 +1,2 @@
+//! Decoders: provider streams, framed as SSE events and read as items.
+pub mod sse;
