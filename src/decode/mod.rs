@@ -15,6 +15,7 @@
 //! assert_eq!(Text.decode(&line), Ok(Decoded::Text(&b"hello\n"[..])));
 //! ```
 
+pub mod providers;
 mod text;
 mod transcript;
 
