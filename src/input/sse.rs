@@ -259,6 +259,43 @@ impl Parser {
     }
 }
 
+/// The end of the first event block in `bytes`, which must start where a
+/// block starts: at the start of the stream or at a [`Boundary::end`]. The
+/// result is the offset in `bytes` just past the block's blank line, the
+/// same place the [`Parser`] reports. `None` means no block ends within
+/// `bytes`. A blank line ending in CR as the last byte counts only
+/// `at_eof`, since an LF may follow. `at_stream_start` lets a leading BOM
+/// be stripped as the parser strips it.
+///
+/// This is a framing scan with no field parsing. A caller that rescans a
+/// growing buffer from the block start each time pays for the block's
+/// length once per rescan.
+pub fn event_end(bytes: &[u8], at_stream_start: bool, at_eof: bool) -> Option<usize> {
+    let mut at = 0;
+    if at_stream_start && bytes.starts_with(BOM) {
+        at = BOM.len();
+    }
+    let mut line_start = at;
+    loop {
+        let found = at + memchr2(b'\r', b'\n', &bytes[at..])?;
+        let blank = found == line_start;
+        let mut next = found + 1;
+        if bytes[found] == b'\r' {
+            match bytes.get(next) {
+                Some(b'\n') => next += 1,
+                Some(_) => {}
+                None if blank && !at_eof => return None,
+                None => {}
+            }
+        }
+        if blank {
+            return Some(next);
+        }
+        at = next;
+        line_start = next;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,6 +543,24 @@ mod tests {
             prop_assert!(seen.iter().all(|s| s.end <= input.len() as u64));
             let last = seen.last().map_or(0, |s| s.end);
             prop_assert_eq!(last + whole.1.bytes, input.len() as u64);
+        }
+
+        #[test]
+        fn event_end_finds_the_parsers_boundaries(input in sse_bytes(), cut in any::<usize>()) {
+            let (seen, _) = parse(&input, 0);
+            let ends: Vec<u64> = seen.iter().map(|s| s.end).collect();
+            let mut found = Vec::new();
+            let mut start = 0;
+            while let Some(end) = event_end(&input[start..], start == 0, true) {
+                start += end;
+                found.push(start as u64);
+            }
+            prop_assert_eq!(&found, &ends);
+            // On a prefix, without the end of input, no block is invented.
+            let prefix = &input[..cut % (input.len() + 1)];
+            if let Some(end) = event_end(prefix, true, false) {
+                prop_assert_eq!(Some(&(end as u64)), ends.first());
+            }
         }
     }
 }

@@ -214,6 +214,105 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
     }
 }
 
+/// An OpenAI-compatible server that a chunk shows, for saying what was
+/// detected. Only the servers whose chunks differ from OpenAI's are named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Server {
+    /// An `id` starting with `gen-`, a `provider` or `native_finish_reason`.
+    OpenRouter,
+    /// An `x_groq` object.
+    Groq,
+    /// A `timings` object, or a `system_fingerprint` naming a build
+    /// (`b6290-…`).
+    LlamaCpp,
+    /// A `deepseek-` model, or usage split into cache hits and misses.
+    DeepSeek,
+    /// xAI's own usage fields (`num_sources_used`, `cost_in_usd_ticks`).
+    XAi,
+}
+
+impl Server {
+    /// The server's name as its makers write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::OpenRouter => "OpenRouter",
+            Server::Groq => "Groq",
+            Server::LlamaCpp => "llama.cpp",
+            Server::DeepSeek => "DeepSeek",
+            Server::XAi => "xAI",
+        }
+    }
+}
+
+/// The keys that tell servers apart.
+#[derive(Deserialize)]
+struct ServerProbe<'a> {
+    #[serde(borrow, default)]
+    id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    model: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    system_fingerprint: Option<Str<'a>>,
+    #[serde(default)]
+    provider: Option<IgnoredAny>,
+    #[serde(default)]
+    x_groq: Option<IgnoredAny>,
+    #[serde(default)]
+    timings: Option<IgnoredAny>,
+    #[serde(default)]
+    choices: Option<Vec<ServerChoice>>,
+    #[serde(default)]
+    usage: Option<RawUsage>,
+}
+
+#[derive(Deserialize)]
+struct ServerChoice {
+    #[serde(default)]
+    native_finish_reason: Option<IgnoredAny>,
+}
+
+/// The compatible server one chunk shows, or `None` for OpenAI itself, a
+/// server that sends OpenAI's shape unchanged (vLLM, Mistral, Ollama's
+/// `/v1`), or a payload that is not a chunk.
+pub fn server(payload: &[u8]) -> Option<Server> {
+    let probe: ServerProbe<'_> = serde_json::from_slice(payload).ok()?;
+    let text = |field: &Option<Str<'_>>| field.as_ref().map_or("", |s| &*s.0).to_string();
+    let (id, model, fingerprint) = (
+        text(&probe.id),
+        text(&probe.model),
+        text(&probe.system_fingerprint),
+    );
+    let native = probe
+        .choices
+        .iter()
+        .flatten()
+        .any(|choice| choice.native_finish_reason.is_some());
+    let usage = probe.usage.as_ref();
+    if id.starts_with("gen-") || probe.provider.is_some() || native {
+        Some(Server::OpenRouter)
+    } else if probe.x_groq.is_some() {
+        Some(Server::Groq)
+    } else if probe.timings.is_some() || is_build_fingerprint(&fingerprint) {
+        Some(Server::LlamaCpp)
+    } else if usage.is_some_and(|u| u.num_sources_used.is_some() || u.cost_in_usd_ticks.is_some()) {
+        Some(Server::XAi)
+    } else if model.starts_with("deepseek-")
+        || usage.is_some_and(|u| u.prompt_cache_miss_tokens.0.is_some())
+    {
+        Some(Server::DeepSeek)
+    } else {
+        None
+    }
+}
+
+/// Whether a fingerprint names a llama.cpp build: `b` and digits, a dash.
+fn is_build_fingerprint(fingerprint: &str) -> bool {
+    fingerprint
+        .strip_prefix('b')
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(build, _)| !build.is_empty() && build.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Appends the items of one chunk's payload; see [`super::Format::interpret`].
 /// `[DONE]` is the terminal event. A chunk with a top-level `error` is an
 /// error event (OpenAI, OpenRouter).
@@ -431,6 +530,37 @@ mod tests {
         );
         assert!(matches!(&got[0], Item::Delta(d) if matches!(d.text, Cow::Borrowed("Hi"))));
         assert!(matches!(&got[1], Item::Delta(d) if matches!(&d.text, Cow::Owned(t) if t == "\n")));
+    }
+
+    #[test]
+    fn servers_are_told_apart_by_their_chunks() {
+        let cases = [
+            (r#"{"id":"gen-1","choices":[]}"#, Some(Server::OpenRouter)),
+            (
+                r#"{"id":"x","x_groq":{"id":"req"},"choices":[]}"#,
+                Some(Server::Groq),
+            ),
+            (
+                r#"{"system_fingerprint":"b6290-1b3f0c2a","choices":[]}"#,
+                Some(Server::LlamaCpp),
+            ),
+            (
+                r#"{"model":"deepseek-reasoner","choices":[]}"#,
+                Some(Server::DeepSeek),
+            ),
+            (
+                r#"{"choices":[],"usage":{"num_sources_used":0}}"#,
+                Some(Server::XAi),
+            ),
+            (
+                r#"{"system_fingerprint":"fp_5050236cbd","choices":[]}"#,
+                None,
+            ),
+            ("[DONE]", None),
+        ];
+        for (payload, want) in cases {
+            assert_eq!(server(payload.as_bytes()), want, "{payload}");
+        }
     }
 
     #[test]

@@ -350,3 +350,40 @@ fn counts_are_read_leniently() {
     assert_eq!(count("1.5"), None);
     assert_eq!(count("{\"a\":[1]}"), None);
 }
+
+const SAMPLES: [&str; 10] = [
+    "anthropic.sse",
+    "gemini.sse",
+    "ollama-chat.ndjson",
+    "ollama-generate.ndjson",
+    "openai-chat-error.sse",
+    "openai-chat-usage.sse",
+    "openai-chat.sse",
+    "openai-responses.sse",
+    "openrouter.sse",
+    "sse-edge-cases.sse",
+];
+
+proptest::proptest! {
+    #[test]
+    fn cut_or_altered_samples_never_panic_any_format(
+        which in 0..SAMPLES.len(),
+        cut in proptest::prelude::any::<proptest::sample::Index>(),
+        at in proptest::prelude::any::<proptest::sample::Index>(),
+        byte in proptest::prelude::any::<u8>(),
+    ) {
+        let path = format!("{}/tests/fixtures/streams/{}", env!("CARGO_MANIFEST_DIR"), SAMPLES[which]);
+        let mut input = std::fs::read(path).unwrap();
+        input.truncate(cut.index(input.len() + 1));
+        if !input.is_empty() {
+            let at = at.index(input.len());
+            input[at] = byte;
+        }
+        let _ = detect(&input);
+        for format in Format::ALL {
+            let decoded = decode(format, &input, 7);
+            proptest::prop_assert!(decoded.text.values().all(|text| !text.is_empty()));
+            proptest::prop_assert!(decoded.unreadable.iter().all(|error| !error.is_empty()));
+        }
+    }
+}
