@@ -45,6 +45,7 @@
 //!     interrupt: None,
 //!     watch: None,
 //!     stop_on_bad_unit: false,
+//!     on_model: None,
 //! };
 //! let input: &[u8] = b"12345678\n1234\n";
 //! let mut output = Output::new(Vec::new(), FlushPolicy::Block);

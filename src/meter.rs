@@ -121,6 +121,11 @@ impl Meter {
         }
     }
 
+    /// Prices what is measured from now on at `price`.
+    pub fn set_price(&mut self, price: Price) {
+        self.price = price;
+    }
+
     /// Adds a measured chunk to the totals.
     pub fn record(&mut self, measure: Measure, bytes: usize, valid_utf8: bool, split: bool) {
         self.record_run(measure, bytes, 1);

@@ -11,13 +11,16 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::decode::{Decoded, Decoder};
-use crate::format::{Formatter, Record};
+use crate::decode::{Decoded, Decoder, Event, FRAMING_PEEK};
+use crate::format::{Formatter, PieceInfo, Record};
 use crate::input::{Framing, Splitter};
 use crate::meter::{CountMode, Measure, Meter, Totals};
 use crate::money::{Money, Price};
 use crate::output::Output;
 use crate::tokenize::Tokenizer;
+
+/// The output price of a model a stream names, or why it has none.
+pub type PriceOfModel<'a> = &'a dyn Fn(&str) -> Result<Price, String>;
 
 /// How one session reads and counts.
 pub struct Settings<'a> {
@@ -44,6 +47,11 @@ pub struct Settings<'a> {
     pub watch: Option<&'a dyn Fn(&Totals)>,
     /// End the session at a bad unit (else it is skipped).
     pub stop_on_bad_unit: bool,
+    /// For a stream that names its model: the output price of the model
+    /// it names, or why it cannot be priced. An unpriced model's text is
+    /// counted at no cost, the stream still passes through, and the
+    /// session ends as [`Stop::UnknownModel`].
+    pub on_model: Option<PriceOfModel<'a>>,
 }
 
 /// Limits that stop the stream before the chunk that would cross them.
@@ -95,6 +103,10 @@ pub enum Stop {
     Interrupted(i32),
     /// A unit (its number) was bad, and the settings said to stop.
     BadLine(u64, String),
+    /// The stream carried an error (the provider's words).
+    ProviderError(String),
+    /// The model the stream names cannot be priced.
+    UnknownModel(String),
 }
 
 impl Stop {
@@ -110,6 +122,8 @@ impl Stop {
                 Some(format!("interrupted by {}", crate::signal::name(*signal)))
             }
             Stop::BadLine(number, why) => Some(format!("bad line {number}: {why}")),
+            Stop::ProviderError(message) => Some(format!("provider error: {message}")),
+            Stop::UnknownModel(why) => Some(why.clone()),
         }
     }
 }
@@ -168,8 +182,26 @@ pub fn run<R: Read, W: Write, D: Decoder>(
         && settings.tokenizer.counts_bytes_only()
         && settings.count == CountMode::Stream
         && !has_budget;
+    // A decoder that tells the framing from the first bytes waits for them.
+    let mut framed = !decoder.chooses_framing();
+    // The meters of a provider stream's text: one per choice and kind.
+    let mut lanes = Lanes::default();
+    let mut price = settings.price;
+    // Why the model the stream named has no price.
+    let mut unpriced = None;
     let stop = 'session: loop {
-        while by_runs && let Some(block) = splitter.peek_block() {
+        if !framed {
+            let first = splitter.buffered();
+            let decided = splitter.at_eof() || first.len() >= FRAMING_PEEK;
+            if let Some(framing) = decoder.choose_framing(first, decided) {
+                splitter.set_framing(framing);
+                framed = true;
+            }
+        }
+        while framed
+            && by_runs
+            && let Some(block) = splitter.peek_block()
+        {
             if !block.valid_utf8 {
                 // Chunk by chunk, so invalid chunks are counted one by one.
                 break;
@@ -193,7 +225,7 @@ pub fn run<R: Read, W: Write, D: Decoder>(
                 break 'session write_stop(err);
             }
         }
-        while let Some(chunk) = splitter.next_chunk() {
+        while framed && let Some(chunk) = splitter.next_chunk() {
             let signal = interrupted();
             if signal != 0 {
                 break 'session Stop::Interrupted(signal);
@@ -201,6 +233,41 @@ pub fn run<R: Read, W: Write, D: Decoder>(
             let content = match decoder.decode(&chunk) {
                 Ok(Decoded::Text(text)) => text,
                 Ok(Decoded::Nothing) => continue,
+                Ok(Decoded::Event(event)) => {
+                    if let (Some(model), Some(on_model)) = (event.model, settings.on_model) {
+                        match on_model(model) {
+                            Ok(priced) => price = priced,
+                            Err(why) => {
+                                price = Price::ZERO;
+                                unpriced = Some(why);
+                            }
+                        }
+                    }
+                    if first_chunk.is_none() && !event.pieces.is_empty() {
+                        first_chunk = Some(arrived);
+                        settings.tokenizer.prepare_in_background();
+                    }
+                    let unit = EventUnit {
+                        event: &event,
+                        price,
+                        needs_timestamp,
+                    };
+                    if let Err(stop) = unit.meter(
+                        &mut lanes,
+                        &mut meter,
+                        output,
+                        formatter,
+                        clock,
+                        &mut timestamp,
+                        settings,
+                    ) {
+                        break 'session stop;
+                    }
+                    if let Some(error) = event.error {
+                        break 'session Stop::ProviderError(error.to_string());
+                    }
+                    continue;
+                }
                 Err(bad) if settings.stop_on_bad_unit => {
                     break 'session Stop::BadLine(bad.number, bad.why);
                 }
@@ -238,6 +305,7 @@ pub fn run<R: Read, W: Write, D: Decoder>(
                 cost: measure.cost,
                 timestamp: &timestamp,
                 chunk_id: meter.totals().chunks,
+                piece: None,
             };
             formatter.chunk(output.buffer(), &record);
             meter.record(measure, content.len(), valid_utf8, chunk.split);
@@ -285,12 +353,112 @@ pub fn run<R: Read, W: Write, D: Decoder>(
     };
     let stop = match (stop, counted.and_then(|()| output.flush())) {
         (Stop::EndOfInput | Stop::ReadFailed(_), Err(err)) => write_stop(err),
+        (Stop::EndOfInput, Ok(())) if unpriced.is_some() => {
+            Stop::UnknownModel(unpriced.unwrap_or_default())
+        }
         (stop, _) => stop,
     };
     Ending {
         totals: *output.delivered(),
         first_chunk,
         stop,
+    }
+}
+
+/// One unit of a provider stream on its way through the meter.
+struct EventUnit<'e> {
+    event: &'e Event<'e>,
+    /// The output price its text pays.
+    price: Price,
+    needs_timestamp: bool,
+}
+
+impl EventUnit<'_> {
+    /// Counts the unit's text deltas, each in its own lane, and writes the
+    /// unit (or, past the budget, nothing): its bytes as they came and a
+    /// record per delta, as the formatter says. `Err` is why the session
+    /// stops.
+    #[allow(clippy::too_many_arguments)]
+    fn meter<W: Write>(
+        &self,
+        lanes: &mut Lanes,
+        meter: &mut Meter,
+        output: &mut Output<W>,
+        formatter: &mut dyn Formatter,
+        clock: &mut Clock,
+        timestamp: &mut Vec<u8>,
+        settings: &Settings<'_>,
+    ) -> Result<(), Stop> {
+        let pieces = self.event.pieces;
+        let mut measures = Vec::with_capacity(pieces.len());
+        let mut sum = Measure::ZERO;
+        for piece in pieces {
+            let lane = lanes.lane(piece.choice, piece.kind as u8, settings, self.price);
+            let measure = lane.measure(piece.text.as_bytes());
+            sum = sum.plus(measure);
+            measures.push(measure);
+        }
+        if settings.budget != Budget::default() {
+            let spent = settings.spent_before.plus(meter.totals());
+            if let Some(why) = settings.budget.exceeded(
+                spent.tokens + sum.tokens,
+                spent.cost.saturating_add(sum.cost),
+            ) {
+                return Err(Stop::BudgetExceeded(why));
+            }
+        }
+        if self.needs_timestamp && !pieces.is_empty() {
+            timestamp.clear();
+            clock.write_now(timestamp);
+        }
+        formatter.passthrough(output.buffer(), self.event.bytes);
+        let first_id = meter.totals().chunks;
+        for ((piece, measure), id) in pieces.iter().zip(&measures).zip(first_id..) {
+            let record = Record {
+                content: piece.text.as_bytes(),
+                valid_utf8: true,
+                tokens: measure.tokens,
+                cost: measure.cost,
+                timestamp,
+                chunk_id: id,
+                piece: Some(PieceInfo {
+                    kind: piece.kind,
+                    choice: piece.choice,
+                    event: &piece.event,
+                }),
+            };
+            formatter.chunk(output.buffer(), &record);
+        }
+        meter.record_run(sum, self.event.bytes.len(), pieces.len() as u64);
+        if let Some(watch) = settings.watch {
+            watch(meter.totals());
+        }
+        output.end_chunk(meter.totals()).map_err(write_stop)
+    }
+}
+
+/// The meters of a stream's text deltas: each choice and kind of text is
+/// a stream of its own, counted over its whole length.
+#[derive(Default)]
+struct Lanes {
+    lanes: Vec<((u32, u8), Meter)>,
+}
+
+impl Lanes {
+    /// The meter of one choice and kind, priced at `price`.
+    fn lane(&mut self, choice: u32, kind: u8, settings: &Settings<'_>, price: Price) -> &mut Meter {
+        let key = (choice, kind);
+        let at = match self.lanes.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                let meter = Meter::new(settings.tokenizer, settings.count, price);
+                self.lanes.push((key, meter));
+                self.lanes.len() - 1
+            }
+        };
+        let meter = &mut self.lanes[at].1;
+        meter.set_price(price);
+        meter
     }
 }
 

@@ -139,6 +139,7 @@ fuzz_target!(|input: &[u8]| {
         interrupt: None,
         watch: None,
         stop_on_bad_unit: false,
+        on_model: None,
     };
     let ending = run(
         reader,

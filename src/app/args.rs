@@ -146,6 +146,16 @@ pub struct Args {
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count, group = STREAM_ONLY)]
     pub max_tokens: Option<u64>,
 
+    /// The prompt's tokens, for a provider stream that reports no usage:
+    /// billed at the model's input price.
+    #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "prompt", group = STREAM_ONLY)]
+    pub prompt_tokens: Option<u64>,
+
+    /// The prompt sent, for a provider stream that reports no usage: its
+    /// tokens are counted and billed at the model's input price.
+    #[arg(long, value_name = "FILE", group = STREAM_ONLY)]
+    pub prompt: Option<PathBuf>,
+
     /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
     /// stderr is a terminal.
     ///
@@ -155,9 +165,15 @@ pub struct Args {
     #[arg(long, group = STREAM_ONLY)]
     pub progress: bool,
 
-    /// What the input is: a text stream, or chat transcripts to price.
+    /// What the input is: a text stream, a provider's API stream, or chat
+    /// transcripts to price.
     ///
-    /// stream (default): text passed through and metered. transcript: JSON
+    /// stream (default): text passed through and metered. A provider stream
+    /// (auto, openai-chat, openai-responses, anthropic, gemini, gemini-array,
+    /// ollama) passes through byte for byte and is billed from the usage it
+    /// reports, or from its text deltas when it reports none; auto tells the
+    /// format from the first bytes (curl -i headers skipped) and meters
+    /// anything else as text, with a warning. transcript: JSON
     /// Lines chat records, one message ({"role", "content"}) or conversation
     /// ({"messages": [...]}) per line, priced by role: system, developer,
     /// user and tool turns at the input price, assistant turns at the output
@@ -256,6 +272,23 @@ pub struct MergeArgs {
 pub enum InputArg {
     /// A text stream, passed through.
     Stream,
+    /// A provider stream, its format told from the first bytes.
+    Auto,
+    /// OpenAI Chat Completions, and the servers compatible with it.
+    #[value(name = "openai-chat")]
+    OpenaiChat,
+    /// OpenAI Responses.
+    #[value(name = "openai-responses")]
+    OpenaiResponses,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Gemini streamGenerateContent with alt=sse.
+    Gemini,
+    /// Gemini streamGenerateContent as a JSON array.
+    #[value(name = "gemini-array")]
+    GeminiArray,
+    /// Ollama's /api/chat and /api/generate (JSON lines).
+    Ollama,
     /// JSON Lines chat records, priced by role.
     Transcript,
 }
@@ -278,6 +311,8 @@ pub enum FormatArg {
     Json,
     /// Server-Sent Events, ending with a summary event.
     Sse,
+    /// Decoded text: of a provider stream, the visible answer only.
+    Text,
 }
 
 /// `-t, --tokenizer`.

@@ -14,6 +14,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory};
 
 use tokmeter::clock::Clock;
+use tokmeter::decode::{Provider, providers};
 use tokmeter::format::Format;
 use tokmeter::input::{Framing, Source};
 use tokmeter::meter::CountMode;
@@ -74,11 +75,42 @@ pub struct Run {
     pub fixed_clock: Option<DateTime<Utc>>,
 }
 
-/// How text streams are metered (the default `--input stream`).
+/// What a stream's bytes are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamInput {
+    /// Text (`--input stream`).
+    Text,
+    /// A provider's API stream of this format, or of the one its first
+    /// bytes show (`None`: `--input auto`).
+    Provider(Option<providers::Format>),
+}
+
+/// The prompt of a provider stream that reports no usage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// Unknown: no input is billed.
+    Unknown,
+    /// `--prompt-tokens N`.
+    Tokens(u64),
+    /// `--prompt FILE`, counted with the tokenizer.
+    File(PathBuf),
+}
+
+/// How streams are metered (`--input stream` and the provider streams).
 #[derive(Debug)]
 pub struct StreamConfig {
     /// What every run has.
     pub run: Run,
+    /// What the bytes are.
+    pub input: StreamInput,
+    /// Whether `-m` named the model (else a provider stream's own is used).
+    pub model_given: bool,
+    /// The pricing table, for the model a provider stream names.
+    pub table: PricingTable,
+    /// `--unknown-model zero`: a model the table lacks costs nothing.
+    pub unknown_zero: bool,
+    /// The prompt, for a provider stream without usage.
+    pub prompt: Prompt,
     /// Stream or per-chunk counting.
     pub count: CountMode,
     /// Which price is paid.
@@ -197,23 +229,32 @@ impl Mode {
             meta,
             fixed_clock,
         };
-        match args.input_kind {
-            InputArg::Stream => {
-                if let Some(flag) = given(matches, TRANSCRIPT_ONLY) {
-                    return Err(usage(format!("{flag} needs --input transcript")));
-                }
-                StreamConfig::new(run, &args).map(|config| Mode::Streams(Box::new(config)))
+        let provider = |format| StreamInput::Provider(Some(format));
+        let input = match args.input_kind {
+            InputArg::Stream => StreamInput::Text,
+            InputArg::Auto => StreamInput::Provider(None),
+            InputArg::OpenaiChat => provider(providers::Format::OpenAiChat),
+            InputArg::OpenaiResponses => provider(providers::Format::OpenAiResponses),
+            InputArg::Anthropic => provider(providers::Format::Anthropic),
+            InputArg::Gemini => provider(providers::Format::Gemini),
+            InputArg::GeminiArray => provider(providers::Format::GeminiArray),
+            InputArg::Ollama => provider(providers::Format::Ollama),
+            InputArg::Transcript => StreamInput::Text,
+        };
+        if args.input_kind == InputArg::Transcript {
+            if let Some(flag) = given(matches, STREAM_ONLY) {
+                return Err(usage(format!(
+                    "{flag} applies to streams, not to --input transcript \
+                     (records are lines, priced by role; only summaries are written)"
+                )));
             }
-            InputArg::Transcript => {
-                if let Some(flag) = given(matches, STREAM_ONLY) {
-                    return Err(usage(format!(
-                        "{flag} applies to streams, not to --input transcript \
-                         (records are lines, priced by role; only summaries are written)"
-                    )));
-                }
-                TranscriptConfig::new(run, &args).map(|config| Mode::Transcripts(Box::new(config)))
-            }
+            return TranscriptConfig::new(run, &args)
+                .map(|config| Mode::Transcripts(Box::new(config)));
         }
+        if let Some(flag) = given(matches, TRANSCRIPT_ONLY) {
+            return Err(usage(format!("{flag} needs --input transcript")));
+        }
+        StreamConfig::new(run, &args, input, table).map(|config| Mode::Streams(Box::new(config)))
     }
 }
 
@@ -234,8 +275,39 @@ fn given(matches: &ArgMatches, group: &str) -> Option<String> {
 }
 
 impl StreamConfig {
-    fn new(run: Run, args: &Args) -> anyhow::Result<StreamConfig> {
-        let framing = if args.arrival {
+    fn new(
+        run: Run,
+        args: &Args,
+        input: StreamInput,
+        table: PricingTable,
+    ) -> anyhow::Result<StreamConfig> {
+        if let StreamInput::Provider(format) = input {
+            let name = format.map_or("auto", providers::Format::name);
+            let text_only = [
+                (args.arrival, "--arrival"),
+                (args.null, "--null"),
+                (args.delimiter.is_some(), "--delimiter"),
+                (args.strip_delimiter, "--strip-delimiter"),
+            ];
+            if let Some((_, flag)) = text_only.iter().find(|(given, _)| *given) {
+                return Err(usage(format!(
+                    "{flag} applies to text streams, not to --input {name} \
+                     (a provider stream is cut at its events)"
+                )));
+            }
+        } else if args.prompt_tokens.is_some() || args.prompt.is_some() {
+            let flag = if args.prompt.is_some() {
+                "--prompt"
+            } else {
+                "--prompt-tokens"
+            };
+            return Err(usage(format!(
+                "{flag} applies to provider streams (--input auto, openai-chat, …)"
+            )));
+        }
+        let framing = if let StreamInput::Provider(Some(format)) = input {
+            Provider::framing(format)
+        } else if args.arrival {
             Framing::Arrival
         } else if args.null {
             Framing::Delimiter(vec![0])
@@ -260,7 +332,17 @@ impl StreamConfig {
             .as_deref()
             .map(|text| Money::parse(text).map_err(|err| usage(format!("--max-cost: {err}"))))
             .transpose()?;
+        let prompt = match (&args.prompt, args.prompt_tokens) {
+            (Some(path), _) => Prompt::File(path.clone()),
+            (None, Some(tokens)) => Prompt::Tokens(tokens),
+            (None, None) => Prompt::Unknown,
+        };
         Ok(StreamConfig {
+            model_given: args.model.is_some(),
+            table,
+            unknown_zero: args.unknown_model == UnknownModelArg::Zero,
+            input,
+            prompt,
             run,
             count: match args.count {
                 CountArg::Stream => CountMode::Stream,
@@ -274,6 +356,7 @@ impl StreamConfig {
                 FormatArg::Raw => Format::Raw,
                 FormatArg::Json => Format::Json,
                 FormatArg::Sse => Format::Sse,
+                FormatArg::Text => Format::Text,
             },
             framing,
             strip_delimiter: args.strip_delimiter,

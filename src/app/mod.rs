@@ -7,6 +7,7 @@ pub mod config;
 pub mod exit;
 pub mod merge;
 pub mod progress;
+pub mod provider;
 pub mod report;
 pub mod streams;
 pub mod transcripts;

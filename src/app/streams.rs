@@ -12,7 +12,7 @@ use std::os::fd::AsFd;
 use anyhow::Context;
 
 use tokmeter::clock::Clock;
-use tokmeter::decode::Text;
+use tokmeter::decode::{Provider, Text, Verdict};
 use tokmeter::format::{self, Format};
 use tokmeter::meter::{CountMode, Totals};
 use tokmeter::output::Output;
@@ -20,9 +20,10 @@ use tokmeter::pipeline::{self, Ending, Settings, Stop};
 use tokmeter::summary::{SessionIds, Summary, millis, rate};
 use tokmeter::tokenize::Tokenizer;
 
-use super::config::StreamConfig;
+use super::config::{StreamConfig, StreamInput};
 use super::exit::Exit;
 use super::progress::Progress;
+use super::provider::{self, StreamModel};
 use super::report::{self, say};
 
 /// Meters every input of `config`.
@@ -74,7 +75,12 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             }
         };
         let input = run.named_inputs.then(|| source.display_name());
-        let mut metadata = vec![("model".to_string(), json_string(&run.model.name))];
+        // A provider stream's model is known only once it names it.
+        let model_known = config.model_given || config.input == StreamInput::Text;
+        let mut metadata = Vec::new();
+        if model_known {
+            metadata.push(("model".to_string(), json_string(&run.model.name)));
+        }
         if let Some(input) = &input {
             metadata.push(("input".to_string(), json_string(input)));
         }
@@ -104,21 +110,60 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             interrupt: Some(tokmeter::signal::flag()),
             watch: watch.as_ref().map(|watch| watch as &dyn Fn(&Totals)),
             stop_on_bad_unit: false,
+            on_model: None,
         };
-        let ending = pipeline::run(
-            reader,
-            &mut output,
-            formatter.as_mut(),
-            &mut Text,
-            &mut clock,
-            &settings,
-        );
+        let stream_model = StreamModel::new(config);
+        let price_of = |name: &str| stream_model.price(name);
+        let mut decoder = match config.input {
+            StreamInput::Text => None,
+            StreamInput::Provider(format) => Some(Provider::new(format)),
+        };
+        let ending = match &mut decoder {
+            None => pipeline::run(
+                reader,
+                &mut output,
+                formatter.as_mut(),
+                &mut Text,
+                &mut clock,
+                &settings,
+            ),
+            Some(decoder) => {
+                let settings = Settings {
+                    on_model: (!config.model_given).then_some(&price_of as _),
+                    ..settings
+                };
+                pipeline::run(
+                    reader,
+                    &mut output,
+                    formatter.as_mut(),
+                    decoder,
+                    &mut clock,
+                    &settings,
+                )
+            }
+        };
         output.share_screen(None);
         if let Some(progress) = progress {
             progress.finish();
         }
         spent = spent.plus(&ending.totals);
         let mut summary = session_summary(config, tokenizer.as_ref(), input, &clock, &ending);
+        if let Some(decoder) = &decoder {
+            if decoder.detected() && decoder.verdict() == Some(Verdict::Text) {
+                let _ = say(format_args!(
+                    "warning: {}: no provider stream format in its first bytes: metered as text",
+                    source.display_name()
+                ));
+            }
+            provider::summarize(
+                config,
+                decoder,
+                &stream_model,
+                tokenizer.as_ref(),
+                &ending,
+                &mut summary,
+            );
+        }
         summary.session_id = ids.of(number);
         summary.part_of = ids.part_of();
         if config.format == Format::Sse && !matches!(ending.stop, Stop::OutputClosed) {
@@ -141,7 +186,8 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                 let _ = say(format_args!("reading {}: {err}", source.display_name()));
                 status = Exit::Failure;
             }
-            Stop::BadLine(..) => status = Exit::Failure,
+            Stop::BadLine(..) | Stop::ProviderError(_) => status = Exit::Failure,
+            Stop::UnknownModel(_) => status = Exit::Usage,
             Stop::WriteFailed(err) => {
                 let _ = say(format_args!("writing standard output: {err}"));
                 return Ok(Exit::Failure.billed(billed));
@@ -219,6 +265,7 @@ fn session_summary(
         error: ending.stop.describe(),
         metadata: run.metadata(),
         transcript: None,
+        provider: None,
     }
 }
 

@@ -199,6 +199,7 @@ fn price_one(
         interrupt: Some(tokmeter::signal::flag()),
         watch: None,
         stop_on_bad_unit: config.fail_on_bad_line,
+        on_model: None,
     };
     let stop = source.open().map(|reader| {
         let mut nowhere = Output::new(io::sink(), FlushPolicy::Block);
@@ -262,5 +263,6 @@ fn summarize(
         error: priced.stop.as_ref().ok().and_then(Stop::describe),
         metadata: run.metadata(),
         transcript: Some(transcript),
+        provider: None,
     }
 }

@@ -9,7 +9,7 @@ pub struct Text;
 
 impl Decoder for Text {
     #[inline]
-    fn decode<'a>(&mut self, unit: &Chunk<'a>) -> Result<Decoded<'a>, Bad> {
+    fn decode<'s, 'a: 's>(&'s mut self, unit: &Chunk<'a>) -> Result<Decoded<'s>, Bad> {
         Ok(Decoded::Text(unit.content))
     }
 

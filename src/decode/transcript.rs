@@ -48,7 +48,7 @@ impl<'r> Transcripts<'r> {
 }
 
 impl Decoder for Transcripts<'_> {
-    fn decode<'a>(&mut self, line: &Chunk<'a>) -> Result<Decoded<'a>, Bad> {
+    fn decode<'s, 'a: 's>(&'s mut self, line: &Chunk<'a>) -> Result<Decoded<'s>, Bad> {
         self.bytes += (line.content.len() + line.stripped.len()) as u64;
         if self.skipping {
             self.skipping = line.split;

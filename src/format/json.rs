@@ -81,6 +81,12 @@ pub(super) fn write_record(
 ) {
     out.extend_from_slice(b"{\"content\":");
     write_json_string(out, record.content, record.valid_utf8);
+    if let Some(piece) = &record.piece {
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(piece.kind.name().as_bytes());
+        out.extend_from_slice(b"\",\"choice\":");
+        push_u128(out, u128::from(piece.choice));
+    }
     out.extend_from_slice(b",\"tokens\":");
     push_u128(out, u128::from(record.tokens));
     out.extend_from_slice(b",\"cost\":\"");
@@ -89,6 +95,14 @@ pub(super) fn write_record(
     out.extend_from_slice(record.timestamp);
     out.extend_from_slice(b"\",\"metadata\":{\"chunk_id\":");
     push_u128(out, u128::from(record.chunk_id));
+    if let Some(piece) = record
+        .piece
+        .as_ref()
+        .filter(|piece| !piece.event.is_empty())
+    {
+        out.extend_from_slice(b",\"event\":");
+        write_json_string(out, piece.event.as_bytes(), true);
+    }
     out.extend_from_slice(metadata_tail);
 }
 

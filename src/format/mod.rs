@@ -8,9 +8,10 @@ mod raw;
 mod sse;
 
 pub use json::{JsonLines, write_json_string};
-pub use raw::{Discard, Raw};
+pub use raw::{Discard, Raw, Text};
 pub use sse::Sse;
 
+use crate::decode::providers::Kind;
 use crate::money::Money;
 
 /// The output format.
@@ -22,6 +23,8 @@ pub enum Format {
     Json,
     /// Server-Sent Events: `data: {json}` and a blank line per chunk.
     Sse,
+    /// Decoded text: of a provider stream, the visible answer only.
+    Text,
 }
 
 /// One metered chunk, ready to format.
@@ -40,6 +43,19 @@ pub struct Record<'a> {
     pub timestamp: &'a [u8],
     /// The chunk's number in its session, from 0.
     pub chunk_id: u64,
+    /// For a text delta of a provider stream: what it is and where it came.
+    pub piece: Option<PieceInfo<'a>>,
+}
+
+/// What a text delta of a provider stream is.
+#[derive(Clone, Copy, Debug)]
+pub struct PieceInfo<'a> {
+    /// Text, reasoning, tool arguments or refusal.
+    pub kind: Kind,
+    /// Its choice.
+    pub choice: u32,
+    /// The provider's event it came in.
+    pub event: &'a str,
 }
 
 /// Writes chunks in one format.
@@ -56,6 +72,10 @@ pub trait Formatter {
     /// Appends one chunk.
     fn chunk(&mut self, out: &mut Vec<u8>, record: &Record<'_>);
 
+    /// Appends the bytes of a provider stream's unit, as they came: raw
+    /// output writes them, the other formats write records of its deltas.
+    fn passthrough(&mut self, _out: &mut Vec<u8>, _bytes: &[u8]) {}
+
     /// Appends what ends the stream, given the session summary as one JSON
     /// object.
     fn finish(&mut self, out: &mut Vec<u8>, summary_json: &str);
@@ -68,5 +88,6 @@ pub fn formatter(format: Format, metadata: &[(String, String)]) -> Box<dyn Forma
         Format::Raw => Box::new(Raw),
         Format::Json => Box::new(JsonLines::new(metadata)),
         Format::Sse => Box::new(Sse::new(metadata)),
+        Format::Text => Box::new(Text),
     }
 }

@@ -17,6 +17,9 @@ pub enum Framing {
     Delimiter(Vec<u8>),
     /// Wherever one read ended, never inside a UTF-8 character.
     Arrival,
+    /// After each server-sent event block: the blank line that ends it, by
+    /// the SSE rules (CR, LF or CRLF line ends; see [`super::sse`]).
+    Events,
 }
 
 /// One chunk of input.
@@ -55,6 +58,8 @@ pub struct Splitter<R> {
     /// No delimiter starts in `start..scan`.
     scan: usize,
     eof: bool,
+    /// Whether nothing was handed out yet.
+    at_stream_start: bool,
 }
 
 impl<R: Read> Splitter<R> {
@@ -71,7 +76,20 @@ impl<R: Read> Splitter<R> {
             end: 0,
             scan: 0,
             eof: false,
+            at_stream_start: true,
         }
+    }
+
+    /// The bytes read and not yet handed out.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buffer[self.start..self.end]
+    }
+
+    /// Cuts the next chunks by `framing` instead (as decided from the first
+    /// bytes of the input).
+    pub fn set_framing(&mut self, framing: Framing) {
+        self.framing = framing;
+        self.scan = self.start;
     }
 
     /// Whether the reader has reported the end of input.
@@ -88,7 +106,9 @@ impl<R: Read> Splitter<R> {
         let (cut, delimiter_len, split) = match &self.framing {
             Framing::Delimiter(delimiter) => self.find_delimited(delimiter.len())?,
             Framing::Arrival => self.find_arrival()?,
+            Framing::Events => self.find_event()?,
         };
+        self.at_stream_start = false;
         let chunk_start = self.start;
         self.start = cut;
         self.scan = self.scan.max(cut);
@@ -189,6 +209,21 @@ impl<R: Read> Splitter<R> {
             return Some((self.end, 0, false));
         }
         None
+    }
+
+    /// (end of chunk, 0, split?) for event framing: an event block whole,
+    /// or cut at the size limit, or what is left at end of input.
+    fn find_event(&mut self) -> Option<(usize, usize, bool)> {
+        let pending = &self.buffer[self.start..self.end];
+        let limit = self.max_chunk;
+        match super::sse::event_end(pending, self.at_stream_start, self.eof) {
+            Some(end) if end <= limit => Some((self.start + end, 0, false)),
+            _ if pending.len() > limit => {
+                cut_point(pending, limit, self.eof).map(|cut| (self.start + cut, 0, true))
+            }
+            _ if self.eof => Some((self.end, 0, false)),
+            _ => None,
+        }
     }
 
     /// (end of chunk, 0, split?) for arrival framing.

@@ -8,9 +8,11 @@
 //! inputs and `tokmeter merge` are both built with it.
 
 mod merge;
+mod provider;
 mod text;
 
 pub use merge::{Placed, dedupe, merge, read_summaries};
+pub use provider::{ProviderSummary, UsageFigures};
 pub use text::{counted, group};
 
 use chrono::{DateTime, Utc};
@@ -89,6 +91,9 @@ pub struct Summary {
     /// With `--input transcript`: records, and tokens and costs by price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<TranscriptSummary>,
+    /// With a provider stream: its usage beside tokmeter's count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderSummary>,
 }
 
 impl Summary {
@@ -117,6 +122,7 @@ impl Summary {
             tokens_per_second_after_first_chunk: None,
             error: None,
             transcript: self.transcript.as_ref().map(TranscriptSummary::zeroed),
+            provider: None,
             ..self.clone()
         }
     }
@@ -188,6 +194,12 @@ impl Summary {
             .retain(|key, value| part.metadata.get(key) == Some(value));
         if sum.error.is_none() {
             sum.error.clone_from(&part.error);
+        }
+        if let Some(figures) = &part.provider {
+            sum.provider = Some(match &sum.provider {
+                Some(total) => total.checked_plus(figures)?,
+                None => figures.clone(),
+            });
         }
         if let Some(figures) = &part.transcript {
             sum.transcript = Some(match &sum.transcript {

@@ -1,7 +1,7 @@
 //! The summary as one line for people: figures grouped by thousands,
 //! costs with at least two decimals, text from the input escaped.
 
-use super::Summary;
+use super::{ProviderSummary, Summary};
 use crate::money::Money;
 use crate::transcript::TranscriptSummary;
 
@@ -29,6 +29,9 @@ impl Summary {
         match &self.transcript {
             Some(transcript) => self.push_transcript_figures(&mut line, transcript),
             None => self.push_stream_figures(&mut line),
+        }
+        if let Some(provider) = &self.provider {
+            push_provider_figures(&mut line, provider);
         }
         if !self.priced {
             line.push_str(" · unknown model, not priced");
@@ -88,6 +91,57 @@ impl Summary {
             line.push_str(&format!(" · {}", counted(t.bad_lines, "bad line")));
         }
         line.push_str(&format!(" · {:.3} s", self.duration_ms / 1000.0));
+    }
+}
+
+/// What a provider stream reported beside what tokmeter counted, and
+/// which was billed.
+fn push_provider_figures(line: &mut String, p: &ProviderSummary) {
+    line.push_str(&format!(" · {}", p.format));
+    if let Some(model) = &p.model {
+        line.push_str(&format!(" {model}"));
+    }
+    match &p.usage {
+        Some(usage) => {
+            let mut figures = Vec::new();
+            let classes = [
+                ("input", usage.input),
+                ("output", usage.output),
+                ("cache read", usage.cache_read),
+                ("cache write", usage.cache_write),
+                ("cache write 1h", usage.cache_write_1h),
+                ("reasoning", usage.reasoning),
+            ];
+            for (label, count) in classes {
+                if let Some(count) =
+                    count.filter(|&n| n > 0 || label == "input" || label == "output")
+                {
+                    figures.push(format!("{label} {}", group(count)));
+                }
+            }
+            line.push_str(&format!(" · usage: {}", figures.join(", ")));
+            if let Some(cost) = &usage.reported_cost {
+                line.push_str(&format!(" (reported ${cost})"));
+            }
+        }
+        None => line.push_str(" · no usage reported"),
+    }
+    line.push_str(&format!(
+        " · counted {} output",
+        counted(p.counted_output_tokens, "token")
+    ));
+    if let Some(prompt) = p.prompt_tokens {
+        line.push_str(&format!(" + {} prompt", counted(prompt, "token")));
+    }
+    line.push_str(&format!(" · billed from {}", p.billed));
+    if !p.complete {
+        line.push_str(" · stream incomplete");
+    }
+    if p.bad_payloads > 0 {
+        line.push_str(&format!(
+            " · {} unreadable",
+            counted(p.bad_payloads, "payload")
+        ));
     }
 }
 

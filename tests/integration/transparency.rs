@@ -225,6 +225,7 @@ proptest! {
             interrupt: None,
             watch: None,
             stop_on_bad_unit: false,
+            on_model: None,
         };
         let mut clock = tokmeter::clock::Clock::start();
         let mut raw = formatter(Format::Raw, &[]);

@@ -136,6 +136,18 @@ pub enum Kind {
     Refusal,
 }
 
+impl Kind {
+    /// `text`, `reasoning`, `tool_arguments` or `refusal`, as records say.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Reasoning => "reasoning",
+            Kind::ToolArguments => "tool_arguments",
+            Kind::Refusal => "refusal",
+        }
+    }
+}
+
 /// One piece of streamed text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delta<'a> {

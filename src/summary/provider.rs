@@ -1,0 +1,167 @@
+//! The `provider` object of a provider stream's summary: what the stream
+//! reported beside what tokmeter counted, and which of the two was billed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::providers::Usage;
+use crate::money::Money;
+use crate::pricing::Model;
+
+/// A provider stream's figures.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProviderSummary {
+    /// The format (`openai-chat`, `anthropic`, …), or `text` when `auto`
+    /// found none.
+    pub format: String,
+    /// Whether the format was told from the first bytes.
+    pub detected: bool,
+    /// The model as the stream names it.
+    pub model: Option<String>,
+    /// `usage` (the provider's report) or `count` (tokmeter's count of the
+    /// deltas, with the prompt if given).
+    pub billed: String,
+    /// Whether the stream's terminal event came (Gemini has none: its end
+    /// is the end of input).
+    pub complete: bool,
+    /// The provider's usage, as it reported it (`null` without a report).
+    pub usage: Option<UsageFigures>,
+    /// tokmeter's count of the stream's text deltas, all kinds.
+    pub counted_output_tokens: u64,
+    /// Their cost at the model's output price.
+    pub counted_output_cost: Money,
+    /// The prompt's tokens when given (`--prompt-tokens`, `--prompt`).
+    pub prompt_tokens: Option<u64>,
+    /// Payloads that could not be read (passed through all the same).
+    pub bad_payloads: u64,
+}
+
+/// A usage report's figures, normalized: `input` is uncached input,
+/// `output` includes reasoning.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UsageFigures {
+    /// Input read without the cache.
+    pub input: Option<u64>,
+    /// Output, reasoning and tool calls included.
+    pub output: Option<u64>,
+    /// Input read from the cache.
+    pub cache_read: Option<u64>,
+    /// Input written to the cache (5 minutes where there are two).
+    pub cache_write: Option<u64>,
+    /// Input written to Anthropic's 1-hour cache.
+    pub cache_write_1h: Option<u64>,
+    /// The part of `output` spent reasoning.
+    pub reasoning: Option<u64>,
+    /// The cost the provider reported (OpenRouter), as it wrote it.
+    pub reported_cost: Option<String>,
+}
+
+impl UsageFigures {
+    /// The figures of a merged report.
+    pub fn of(usage: &Usage) -> UsageFigures {
+        UsageFigures {
+            input: usage.input,
+            output: usage.output,
+            cache_read: usage.cache_read,
+            cache_write: usage.cache_write,
+            cache_write_1h: usage.cache_write_1h,
+            reasoning: usage.reasoning,
+            reported_cost: usage.cost.clone(),
+        }
+    }
+
+    /// Tokens billed and their cost at `model`'s prices: each class at its
+    /// own (cache prices the table lacks are the input price; a 1-hour
+    /// cache write pays the cache-write price). `None` past `u64::MAX`.
+    pub fn bill(&self, model: &Model) -> Option<(u64, Money)> {
+        let cache_read = model.cache_read.unwrap_or(model.input);
+        let cache_write = model.cache_write.unwrap_or(model.input);
+        let classes = [
+            (self.input, model.input),
+            (self.output, model.output),
+            (self.cache_read, cache_read),
+            (self.cache_write, cache_write),
+            (self.cache_write_1h, cache_write),
+        ];
+        let mut tokens = 0u64;
+        let mut cost = Money::ZERO;
+        for (count, price) in classes {
+            let count = count.unwrap_or(0);
+            tokens = tokens.checked_add(count)?;
+            cost = cost.checked_add(price.cost(count))?;
+        }
+        Some((tokens, cost))
+    }
+
+    /// The field-by-field sum (`None` past `u64::MAX`); a reported cost
+    /// is kept only when both report one, summed exactly.
+    fn checked_plus(&self, other: &UsageFigures) -> Option<UsageFigures> {
+        fn add(a: Option<u64>, b: Option<u64>) -> Option<Option<u64>> {
+            match (a, b) {
+                (Some(a), Some(b)) => a.checked_add(b).map(Some),
+                (a, b) => Some(a.or(b)),
+            }
+        }
+        let reported_cost = match (&self.reported_cost, &other.reported_cost) {
+            (Some(a), Some(b)) => match (Money::parse(a), Money::parse(b)) {
+                (Ok(a), Ok(b)) => a.checked_add(b).map(|sum| sum.to_string()),
+                _ => None,
+            },
+            _ => None,
+        };
+        Some(UsageFigures {
+            input: add(self.input, other.input)?,
+            output: add(self.output, other.output)?,
+            cache_read: add(self.cache_read, other.cache_read)?,
+            cache_write: add(self.cache_write, other.cache_write)?,
+            cache_write_1h: add(self.cache_write_1h, other.cache_write_1h)?,
+            reasoning: add(self.reasoning, other.reasoning)?,
+            reported_cost,
+        })
+    }
+}
+
+impl ProviderSummary {
+    /// The sum of two streams' figures; labels that differ become `mixed`.
+    /// `Err` says what would overflow.
+    pub fn checked_plus(&self, other: &ProviderSummary) -> Result<ProviderSummary, String> {
+        let overflow = || "the provider figures overflow the sum".to_string();
+        let label = |a: &str, b: &str| {
+            if a == b {
+                a.to_string()
+            } else {
+                "mixed".to_string()
+            }
+        };
+        let usage = match (&self.usage, &other.usage) {
+            (Some(a), Some(b)) => Some(a.checked_plus(b).ok_or_else(overflow)?),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
+        Ok(ProviderSummary {
+            format: label(&self.format, &other.format),
+            detected: self.detected && other.detected,
+            model: match (&self.model, &other.model) {
+                (Some(a), Some(b)) => Some(label(a, b)),
+                (a, b) => a.clone().or_else(|| b.clone()),
+            },
+            billed: label(&self.billed, &other.billed),
+            complete: self.complete && other.complete,
+            usage,
+            counted_output_tokens: self
+                .counted_output_tokens
+                .checked_add(other.counted_output_tokens)
+                .ok_or_else(overflow)?,
+            counted_output_cost: self
+                .counted_output_cost
+                .checked_add(other.counted_output_cost)
+                .ok_or_else(overflow)?,
+            prompt_tokens: match (self.prompt_tokens, other.prompt_tokens) {
+                (Some(a), Some(b)) => Some(a.checked_add(b).ok_or_else(overflow)?),
+                (a, b) => a.or(b),
+            },
+            bad_payloads: self
+                .bad_payloads
+                .checked_add(other.bad_payloads)
+                .ok_or_else(overflow)?,
+        })
+    }
+}
