@@ -123,7 +123,7 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
         }
     }
     if let Some(usage) = chunk.usage_metadata {
-        items.push(Item::Usage(usage.normalize()));
+        items.push(Item::Usage(Box::new(usage.normalize())));
     }
     if let Some(ErrorBody(error)) = chunk.error {
         items.push(Item::Error(error));

@@ -232,8 +232,8 @@ pub enum Item<'a> {
     /// A piece of streamed text.
     Delta(Delta<'a>),
     /// A usage report. Merge reports with [`Usage::merge`] and never add
-    /// them.
-    Usage(Usage),
+    /// them. Boxed: it is rare and would triple the size of every item.
+    Usage(Box<Usage>),
     /// The model the stream names, as the provider spells it
     /// (`gpt-4o-2024-08-06`).
     Model(Cow<'a, str>),
