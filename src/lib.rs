@@ -1,12 +1,64 @@
 //! tokmeter: meter a text stream in LLM tokens and money while passing it
 //! through untouched.
 //!
-//! The engine is usable without the CLI. Data flows one way: a [`Splitter`]
-//! cuts input into chunks, a [`Meter`] counts each chunk's tokens with a
-//! [`Tokenizer`] over the whole stream and prices them exactly from a
-//! [`PricingTable`], a [`format::Formatter`] writes each chunk, and the
-//! totals become a [`Summary`]. A [`transcript::Transcript`] prices chat
-//! records instead, and [`merge::merge`] sums summaries.
+//! This library is the engine; the `tokmeter` binary adds the command line
+//! on top (flags, stderr, exit statuses) and nothing here knows of it. Data
+//! flows one way, through one pipeline:
+//!
+//! ```text
+//! source ─▶ splitter ─▶ decoder ─▶ meter ─▶ formatter ─▶ output
+//! (input)   (input)     (decode)   (meter)  (format)     (output)
+//!                                     └──▶ totals ─▶ summary (adds up)
+//! ```
+//!
+//! A [`Splitter`] cuts an input into units (lines, delimited records,
+//! reads); a [`decode::Decoder`] says what each unit holds; a [`Meter`]
+//! counts text with a [`Tokenizer`] over the whole stream and prices it
+//! exactly from a [`PricingTable`]; a [`format::Formatter`] writes each
+//! chunk; [`output::Output`] buffers, flushes before a read that may
+//! block, and accounts exactly for what was delivered. [`pipeline::run`]
+//! is that loop. The totals become a [`Summary`]; summaries add up
+//! ([`Summary::add`]), which is how totals and `tokmeter merge` are made.
+//!
+//! A text stream through the pipeline, with the [`decode::Text`] decoder:
+//!
+//! ```
+//! use tokmeter::clock::Clock;
+//! use tokmeter::decode::Text;
+//! use tokmeter::format::{Format, formatter};
+//! use tokmeter::output::{FlushPolicy, Output};
+//! use tokmeter::pipeline::{self, Settings, Stop};
+//! use tokmeter::{CountMode, Framing, PricingTable, Side};
+//!
+//! let table = PricingTable::builtin().unwrap();
+//! let model = table.lookup("gpt-4o").unwrap();
+//! let tokenizer = tokmeter::tokenize::Heuristic::default(); // 4 bytes a token
+//! let settings = Settings {
+//!     framing: Framing::Delimiter(b"\n".to_vec()),
+//!     strip_delimiter: false,
+//!     max_chunk: 1 << 20,
+//!     tokenizer: &tokenizer,
+//!     count: CountMode::Stream,
+//!     price: model.price(Side::Output),
+//!     budget: Default::default(),
+//!     spent_before: Default::default(),
+//!     interrupt: None,
+//!     watch: None,
+//!     stop_on_bad_unit: false,
+//! };
+//! let input: &[u8] = b"12345678\n1234\n";
+//! let mut output = Output::new(Vec::new(), FlushPolicy::Block);
+//! let mut json = formatter(Format::Json, &[]);
+//! let mut clock = Clock::start();
+//! let ending = pipeline::run(input, &mut output, json.as_mut(), &mut Text, &mut clock, &settings);
+//! assert!(matches!(ending.stop, Stop::EndOfInput));
+//! assert_eq!((ending.totals.chunks, ending.totals.tokens), (2, 4));
+//! assert_eq!(ending.totals.cost.to_string(), "0.00004"); // 4 × $10/1M
+//! let records = String::from_utf8(output.into_inner()).unwrap();
+//! assert_eq!(records.lines().count(), 2);
+//! ```
+//!
+//! The meter alone:
 //!
 //! ```
 //! use tokmeter::{CountMode, Meter, PricingTable, Side, Tokenizer};
@@ -51,23 +103,16 @@
 //! assert_eq!(price.cost(3).to_string(), "0.00000045");
 //! ```
 
-pub mod batch;
-pub mod cli;
 pub mod clock;
-pub mod config;
 pub mod decode;
-pub mod error;
 pub mod format;
 pub mod input;
-pub mod merge;
 pub mod meter;
 pub mod money;
 pub mod output;
+pub mod pipeline;
 pub mod plain;
 pub mod pricing;
-pub mod progress;
-pub mod run;
-pub mod session;
 pub mod signal;
 pub mod summary;
 pub mod tokenize;

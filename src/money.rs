@@ -128,6 +128,27 @@ impl fmt::Display for Money {
     }
 }
 
+/// An amount is written as its exact decimal text (`"0.000015"`), so a
+/// summary read back sums to the very figure.
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Read from its decimal text; anything else names the text.
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Money::parse(&text).map_err(|err| {
+            serde::de::Error::custom(format!(
+                "cost {} is not a decimal: {err}",
+                crate::plain::quoted(&text)
+            ))
+        })
+    }
+}
+
 impl std::iter::Sum for Money {
     fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
         iter.fold(Money::ZERO, Money::saturating_add)

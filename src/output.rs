@@ -10,7 +10,6 @@ use std::io::{self, Write};
 use std::os::fd::RawFd;
 
 use crate::meter::Totals;
-use crate::progress::Screenshare;
 
 /// Buffered output is written once it reaches this size.
 pub const BUFFER_SIZE: usize = 64 * 1024;
@@ -24,6 +23,24 @@ pub enum FlushPolicy {
     Block,
 }
 
+/// Something else drawn on the terminal output goes to (a status line):
+/// output is written only while it is held.
+pub trait SharedScreen {
+    /// Clears the terminal for output until the hold is dropped.
+    fn hold(&self) -> Box<dyn ScreenHold + '_>;
+}
+
+/// The terminal held for a write; dropping it gives it back.
+pub trait ScreenHold {
+    /// Notes bytes written to the terminal, in order.
+    fn wrote(&mut self, bytes: &[u8]);
+}
+
+/// Whether an I/O error means the reader of our output went away.
+pub fn is_broken_pipe(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::BrokenPipe
+}
+
 /// Buffered output with delivery accounting.
 pub struct Output<W> {
     writer: W,
@@ -33,7 +50,7 @@ pub struct Output<W> {
     marks: Vec<(usize, Totals)>,
     delivered: Totals,
     /// The status line's terminal, when output goes to it too.
-    screen: Option<Screenshare>,
+    screen: Option<Box<dyn SharedScreen>>,
     /// The writer's descriptor, polled once a signal asked the run to end.
     fd: Option<RawFd>,
 }
@@ -62,7 +79,7 @@ impl<W: Write> Output<W> {
     }
 
     /// Writes with the status line erased from now on (`None`: no more).
-    pub fn share_screen(&mut self, screen: Option<Screenshare>) {
+    pub fn share_screen(&mut self, screen: Option<Box<dyn SharedScreen>>) {
         self.screen = screen;
     }
 
@@ -95,7 +112,7 @@ impl<W: Write> Output<W> {
         if self.has_pending() {
             self.flush()?;
         }
-        let mut hold = self.screen.as_ref().map(Screenshare::hold);
+        let mut hold = self.screen.as_ref().map(|screen| screen.hold());
         let mut written = 0;
         while written < bytes.len() {
             let room = room(self.fd, bytes.len() - written)?;
@@ -121,7 +138,7 @@ impl<W: Write> Output<W> {
     pub fn flush(&mut self) -> io::Result<()> {
         let mut written = 0;
         let mut hold = match self.has_pending() {
-            true => self.screen.as_ref().map(Screenshare::hold),
+            true => self.screen.as_ref().map(|screen| screen.hold()),
             false => None,
         };
         let result = loop {

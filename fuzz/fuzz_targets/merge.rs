@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokmeter::merge::{merge, read_summaries};
+use tokmeter::summary::{dedupe, merge, read_summaries};
 
 fuzz_target!(|data: &[u8]| {
     let mut summaries = Vec::new();
@@ -15,8 +15,9 @@ fuzz_target!(|data: &[u8]| {
                 .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
                 .count();
             assert_eq!(summaries.len(), lines, "one summary per non-blank line");
-            if !summaries.is_empty() {
-                let _ = merge(summaries, "fuzz".to_string());
+            let (kept, _warnings) = dedupe(&summaries);
+            if !kept.is_empty() {
+                let _ = merge(&kept, "fuzz".to_string());
             }
         }
         Err(error) => assert!(error.to_string().starts_with("fuzz.jsonl:")),

@@ -9,9 +9,10 @@ use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
 use tokmeter::clock::Clock;
+use tokmeter::decode::Text;
 use tokmeter::format::{Format, formatter};
 use tokmeter::output::{FlushPolicy, Output};
-use tokmeter::session::{Budget, Settings, Stop, meter_stream};
+use tokmeter::pipeline::{Budget, Settings, Stop, run};
 use tokmeter::tokenize::{ChunkTokenizer, Exact, Heuristic};
 use tokmeter::{CountMode, Framing, Meter, Price, Splitter, Tokenizer, Totals};
 
@@ -136,9 +137,17 @@ fuzz_target!(|input: &[u8]| {
         budget: Budget::default(),
         spent_before: Totals::default(),
         interrupt: None,
-        progress: None,
+        watch: None,
+        stop_on_bad_unit: false,
     };
-    let ending = meter_stream(reader, &mut output, format.as_mut(), &mut clock, &settings);
+    let ending = run(
+        reader,
+        &mut output,
+        format.as_mut(),
+        &mut Text,
+        &mut clock,
+        &settings,
+    );
     assert!(matches!(ending.stop, Stop::EndOfInput), "{:?}", ending.stop);
     output.flush().unwrap();
     assert_eq!(ending.totals.bytes, data.len() as u64);

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokmeter::decode::sse::{Boundary, Parser, Tail};
+use tokmeter::input::sse::{Boundary, Parser, Tail};
 
 /// An owned boundary: its end and the event's name, data and id.
 type Seen = (u64, Option<(Vec<u8>, Vec<u8>, Vec<u8>)>);

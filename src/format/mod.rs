@@ -8,7 +8,7 @@ mod raw;
 mod sse;
 
 pub use json::{JsonLines, write_json_string};
-pub use raw::Raw;
+pub use raw::{Discard, Raw};
 pub use sse::Sse;
 
 use crate::money::Money;

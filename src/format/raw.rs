@@ -22,3 +22,16 @@ impl Formatter for Raw {
 
     fn finish(&mut self, _out: &mut Vec<u8>, _summary_json: &str) {}
 }
+
+/// Writes nothing: for inputs that are priced, not passed on (transcripts).
+pub struct Discard;
+
+impl Formatter for Discard {
+    fn needs_timestamp(&self) -> bool {
+        false
+    }
+
+    fn chunk(&mut self, _out: &mut Vec<u8>, _record: &Record<'_>) {}
+
+    fn finish(&mut self, _out: &mut Vec<u8>, _summary_json: &str) {}
+}

@@ -4,6 +4,7 @@
 
 pub mod scan;
 pub mod splitter;
+pub mod sse;
 
 pub use splitter::{Block, Chunk, Framing, Splitter};
 

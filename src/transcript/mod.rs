@@ -7,14 +7,13 @@
 //! one conversation; a `messages` line is a conversation of its own.
 
 mod record;
+mod tally;
 
 pub use record::{Bill, overflow};
+pub use tally::{Prices, Tally, TranscriptSummary};
 
-use serde::{Deserialize, Serialize};
-
-use crate::money::{Money, Price};
 use crate::plain::quoted;
-use crate::pricing::{Model, Side};
+use crate::pricing::Side;
 use crate::tokenize::{Counter, Tokenizer};
 use record::{Record, Text};
 
@@ -36,166 +35,6 @@ impl Options {
             (true, false) => "replay",
             (true, true) => "replay-cache",
         }
-    }
-}
-
-/// The four prices a transcript's tokens pay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Prices {
-    /// Input tokens.
-    pub input: Price,
-    /// Output tokens.
-    pub output: Price,
-    /// Cache reads; the input price when the table lists none.
-    pub cache_read: Price,
-    /// Cache writes; the input price when the table lists none.
-    pub cache_write: Price,
-}
-
-impl Prices {
-    /// A model's prices.
-    pub fn of(model: &Model) -> Prices {
-        Prices {
-            input: model.input,
-            output: model.output,
-            cache_read: model.cache_read.unwrap_or(model.input),
-            cache_write: model.cache_write.unwrap_or(model.input),
-        }
-    }
-}
-
-/// What one or more transcripts came to, in tokens by price.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Lines that held a record (blank lines are not records).
-    pub records: u64,
-    /// Records billed from the provider's usage.
-    pub from_usage: u64,
-    /// Records whose text was tokenized.
-    pub tokenized: u64,
-    /// Lines skipped as bad.
-    pub bad_lines: u64,
-    /// Messages in the records.
-    pub messages: u64,
-    /// Tokens billed, by price.
-    pub bill: Bill,
-}
-
-impl Tally {
-    /// The field-by-field sum of two tallies; `None` when a figure would
-    /// pass `u64::MAX`.
-    #[must_use]
-    pub fn checked_plus(&self, other: &Tally) -> Option<Tally> {
-        Some(Tally {
-            records: self.records.checked_add(other.records)?,
-            from_usage: self.from_usage.checked_add(other.from_usage)?,
-            tokenized: self.tokenized.checked_add(other.tokenized)?,
-            bad_lines: self.bad_lines.checked_add(other.bad_lines)?,
-            messages: self.messages.checked_add(other.messages)?,
-            bill: self.bill.checked_plus(&other.bill)?,
-        })
-    }
-
-    /// All tokens billed. A tally's bill is only ever built by checked
-    /// sums, so this cannot pass `u64::MAX`; it saturates if it did.
-    pub fn tokens(&self) -> u64 {
-        self.bill.checked_tokens().unwrap_or(u64::MAX)
-    }
-}
-
-/// A tally priced: the `transcript` object of a summary.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TranscriptSummary {
-    /// Lines that held a record.
-    pub records: u64,
-    /// Records billed from the provider's usage.
-    pub records_from_usage: u64,
-    /// Records whose text was tokenized.
-    pub records_tokenized: u64,
-    /// Lines skipped as bad.
-    pub bad_lines: u64,
-    /// Messages in the records.
-    pub messages: u64,
-    /// Input tokens at the input price.
-    pub input_tokens: u64,
-    /// Output tokens at the output price.
-    pub output_tokens: u64,
-    /// Tokens read from the prompt cache.
-    pub cache_read_tokens: u64,
-    /// Tokens written to the prompt cache.
-    pub cache_write_tokens: u64,
-    /// Exact decimal USD.
-    pub input_cost: String,
-    /// Exact decimal USD.
-    pub output_cost: String,
-    /// Exact decimal USD.
-    pub cache_read_cost: String,
-    /// Exact decimal USD.
-    pub cache_write_cost: String,
-}
-
-impl TranscriptSummary {
-    /// The tally at `prices`, and the total cost.
-    pub fn priced(tally: &Tally, prices: &Prices) -> (TranscriptSummary, Money) {
-        let b = &tally.bill;
-        let costs = [
-            prices.input.cost(b.input),
-            prices.output.cost(b.output),
-            prices.cache_read.cost(b.cache_read),
-            prices.cache_write.cost(b.cache_write),
-        ];
-        (
-            TranscriptSummary::new(tally, costs),
-            costs.iter().copied().sum(),
-        )
-    }
-
-    /// A tally with its costs (input, output, cache read, cache write).
-    pub fn new(tally: &Tally, costs: [Money; 4]) -> TranscriptSummary {
-        let b = &tally.bill;
-        TranscriptSummary {
-            records: tally.records,
-            records_from_usage: tally.from_usage,
-            records_tokenized: tally.tokenized,
-            bad_lines: tally.bad_lines,
-            messages: tally.messages,
-            input_tokens: b.input,
-            output_tokens: b.output,
-            cache_read_tokens: b.cache_read,
-            cache_write_tokens: b.cache_write,
-            input_cost: costs[0].to_string(),
-            output_cost: costs[1].to_string(),
-            cache_read_cost: costs[2].to_string(),
-            cache_write_cost: costs[3].to_string(),
-        }
-    }
-
-    /// The tally these figures come from, and the costs as written
-    /// (`Err` names a cost that is not a decimal).
-    pub fn parts(&self) -> Result<(Tally, [Money; 4]), String> {
-        let tally = Tally {
-            records: self.records,
-            from_usage: self.records_from_usage,
-            tokenized: self.records_tokenized,
-            bad_lines: self.bad_lines,
-            messages: self.messages,
-            bill: Bill {
-                input: self.input_tokens,
-                output: self.output_tokens,
-                cache_read: self.cache_read_tokens,
-                cache_write: self.cache_write_tokens,
-            },
-        };
-        let cost = |text: &str| {
-            Money::parse(text).map_err(|err| format!("cost \"{text}\" is not a decimal: {err}"))
-        };
-        let costs = [
-            cost(&self.input_cost)?,
-            cost(&self.output_cost)?,
-            cost(&self.cache_read_cost)?,
-            cost(&self.cache_write_cost)?,
-        ];
-        Ok((tally, costs))
     }
 }
 

@@ -3,6 +3,11 @@
 
 use clap::CommandFactory;
 
+/// The flags' definitions, as the binary compiles them.
+#[allow(dead_code)]
+#[path = "../../src/app/args.rs"]
+mod args;
+
 use crate::util::{assert_one_error_line, run, tokmeter};
 
 #[test]
@@ -67,7 +72,7 @@ fn man_page_documents_every_visible_flag() {
             "section {section}"
         );
     }
-    let command = tokmeter::cli::Args::command();
+    let command = args::Args::command();
     for sub in command.get_subcommands() {
         assert!(
             page.contains(&format!("tokmeter {}", sub.get_name())),

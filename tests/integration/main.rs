@@ -11,6 +11,7 @@ mod faults;
 mod formats;
 mod golden;
 mod guards;
+mod layout;
 mod pipe;
 mod pricing;
 mod stream;

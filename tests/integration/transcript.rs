@@ -754,6 +754,15 @@ fn flags_of_the_other_input_kind_are_usage_errors() {
             &["--input", "transcript", "--arrival"][..],
             "--arrival applies to streams",
         ),
+        // Given at all, even at the default value: the flag has no meaning.
+        (
+            &["--input", "transcript", "-f", "raw"][..],
+            "--format applies to streams",
+        ),
+        (
+            &["--input", "transcript", "--count", "stream"][..],
+            "--count applies to streams",
+        ),
         (&["--replay"][..], "--replay needs --input transcript"),
         (
             &["--on-bad-line", "fail"][..],

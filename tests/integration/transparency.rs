@@ -208,7 +208,7 @@ proptest! {
     ) {
         use tokmeter::format::{Format, formatter};
         use tokmeter::output::{FlushPolicy, Output};
-        use tokmeter::session::{Settings, meter_stream};
+        use tokmeter::pipeline::{Settings, run};
 
         let reader = Steps { data: input.clone(), at: 0, steps, turn: 0 };
         let mut output = Output::new(Vec::new(), FlushPolicy::Block);
@@ -223,11 +223,12 @@ proptest! {
             budget: Default::default(),
             spent_before: Default::default(),
             interrupt: None,
-            progress: None,
+            watch: None,
+            stop_on_bad_unit: false,
         };
         let mut clock = tokmeter::clock::Clock::start();
         let mut raw = formatter(Format::Raw, &[]);
-        let ending = meter_stream(reader, &mut output, raw.as_mut(), &mut clock, &settings);
+        let ending = run(reader, &mut output, raw.as_mut(), &mut tokmeter::decode::Text, &mut clock, &settings);
         prop_assert!(ending.stop.describe().is_none());
         prop_assert_eq!(ending.totals.bytes, input.len() as u64);
         prop_assert_eq!(output.into_inner(), input);

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::Format;
-use crate::decode::sse::Parser;
+use crate::input::sse::Parser;
 
 /// The keys that tell formats apart.
 #[derive(Default, Deserialize)]

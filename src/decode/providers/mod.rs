@@ -51,7 +51,7 @@ pub enum Format {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wire {
     /// Server-sent events. The payload is each event's data (see
-    /// [`crate::decode::sse`]).
+    /// [`crate::input::sse`]).
     Sse,
     /// Newline-delimited JSON. The payload is each line.
     Lines,

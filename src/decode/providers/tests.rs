@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::gemini::ArraySplitter;
 use super::*;
-use crate::decode::sse::Parser;
+use crate::input::sse::Parser;
 
 /// What a whole stream yielded.
 #[derive(Debug, Default, PartialEq)]

@@ -1,29 +1,35 @@
-//! From flags to a validated configuration.
+//! From flags to a validated configuration, typed by mode.
 //!
 //! Everything that can be wrong with a call is found here, before any input
-//! is read: the pricing table, the model, the delimiter, the metadata. The
-//! terminal checks are made here, once.
+//! is read: the pricing table, the model, the delimiter, the metadata. Each
+//! mode gets only the fields it uses; a flag of the other kind of input is
+//! refused by its group in `args`. The terminal checks are made here, once.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory};
 
-use crate::cli::{
-    Args, BadLineArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs, SideArg,
-    SummaryArg, TokenizerArg, UnknownModelArg,
+use tokmeter::clock::Clock;
+use tokmeter::format::Format;
+use tokmeter::input::{Framing, Source};
+use tokmeter::meter::CountMode;
+use tokmeter::money::Money;
+use tokmeter::output::FlushPolicy;
+use tokmeter::pipeline::Budget;
+use tokmeter::pricing::{Model, PricingTable, Side};
+use tokmeter::tokenize::{Encoding, TokenizerKind};
+use tokmeter::transcript;
+
+use super::args::{
+    Args, BadLineArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs, STREAM_ONLY,
+    SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
 };
-use crate::error::usage;
-use crate::format::Format;
-use crate::input::{Framing, Source};
-use crate::meter::CountMode;
-use crate::money::Money;
-use crate::output::FlushPolicy;
-use crate::pricing::{Model, PricingTable, Side};
-use crate::session::Budget;
-use crate::tokenize::{Encoding, TokenizerKind};
-use crate::transcript;
+use super::exit::usage;
+use super::report::Reporting;
 
 /// Longest chunk of a stream unless `--max-chunk` says otherwise.
 const DEFAULT_MAX_CHUNK: usize = 1 << 20;
@@ -35,26 +41,17 @@ const DEFAULT_MAX_LINE: usize = 64 << 20;
 pub enum Mode {
     /// Print the pricing table.
     ListModels(PricingTable),
-    /// Meter the inputs (streams or transcripts).
-    Meter(Box<Config>),
+    /// Meter text streams.
+    Streams(Box<StreamConfig>),
+    /// Price chat transcripts.
+    Transcripts(Box<TranscriptConfig>),
     /// Sum JSON summaries.
     Merge(MergeArgs),
 }
 
-/// How transcripts are priced (`--input transcript`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TranscriptConfig {
-    /// Replay and cache.
-    pub options: transcript::Options,
-    /// `--on-bad-line fail`.
-    pub fail_on_bad_line: bool,
-    /// Files priced at once.
-    pub jobs: usize,
-}
-
-/// A validated metering configuration.
+/// What every metering run has, whatever its inputs are.
 #[derive(Debug)]
-pub struct Config {
+pub struct Run {
     /// The inputs, in order; standard input when no FILE was given.
     pub sources: Vec<Source>,
     /// Whether the inputs were named on the command line.
@@ -65,6 +62,23 @@ pub struct Config {
     pub priced: bool,
     /// The tokenizer to count with.
     pub tokenizer: TokenizerKind,
+    /// Where summaries go.
+    pub reporting: Reporting,
+    /// Given session id.
+    pub session_id: Option<String>,
+    /// Given agent id.
+    pub agent_id: Option<String>,
+    /// `--meta` pairs, in order.
+    pub meta: Vec<(String, String)>,
+    /// A frozen clock, for tests.
+    pub fixed_clock: Option<DateTime<Utc>>,
+}
+
+/// How text streams are metered (the default `--input stream`).
+#[derive(Debug)]
+pub struct StreamConfig {
+    /// What every run has.
+    pub run: Run,
     /// Stream or per-chunk counting.
     pub count: CountMode,
     /// Which price is paid.
@@ -79,29 +93,52 @@ pub struct Config {
     pub max_chunk: usize,
     /// When stdout is flushed.
     pub flush: FlushPolicy,
-    /// Which summary goes to stderr.
-    pub summary: SummaryArg,
-    /// Ledger file for JSON summaries.
-    pub summary_file: Option<PathBuf>,
-    /// Given session id.
-    pub session_id: Option<String>,
-    /// Given agent id.
-    pub agent_id: Option<String>,
-    /// `--meta` pairs, in order.
-    pub meta: Vec<(String, String)>,
-    /// A frozen clock, for tests.
-    pub fixed_clock: Option<DateTime<Utc>>,
     /// Limits on tokens and cost across the run.
     pub budget: Budget,
     /// Show the live status line (stderr is a terminal and it was asked for).
     pub progress: bool,
-    /// Set when the inputs are transcripts, not streams.
-    pub transcript: Option<TranscriptConfig>,
+}
+
+/// How transcripts are priced (`--input transcript`).
+#[derive(Debug)]
+pub struct TranscriptConfig {
+    /// What every run has.
+    pub run: Run,
+    /// Replay and cache.
+    pub options: transcript::Options,
+    /// `--on-bad-line fail`.
+    pub fail_on_bad_line: bool,
+    /// Files priced at once.
+    pub jobs: usize,
+    /// Longest line in bytes.
+    pub max_line: usize,
+}
+
+impl Run {
+    /// A session's clock: fixed if the configuration says so, else started
+    /// now or, for the run's first session, when the program started.
+    pub fn clock(&self, from_program_start: bool) -> Clock {
+        match self.fixed_clock {
+            Some(at) => Clock::fixed(at),
+            None if from_program_start => Clock::since_program_start(),
+            None => Clock::start(),
+        }
+    }
+
+    /// `--meta` as a summary's metadata.
+    pub fn metadata(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.meta
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect()
+    }
 }
 
 impl Mode {
-    /// Validates `args`; errors are usage errors (exit 2) naming what is wrong.
-    pub fn from_args(args: Args) -> anyhow::Result<Mode> {
+    /// Validates `args` (with the `matches` they were read from, which say
+    /// which flags were given); errors are usage errors (exit 2) naming what
+    /// is wrong.
+    pub fn from_args(args: Args, matches: &ArgMatches) -> anyhow::Result<Mode> {
         if let Some(Command::Merge(merge)) = args.command {
             return Ok(Mode::Merge(merge));
         }
@@ -125,6 +162,79 @@ impl Mode {
             TokenizerArg::Cl100kBase => TokenizerKind::Exact(Encoding::Cl100kBase),
             TokenizerArg::Chunk => TokenizerKind::Chunk,
         };
+        let meta = args
+            .meta
+            .iter()
+            .map(|pair| parse_meta(pair))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let fixed_clock = args
+            .fixed_clock
+            .as_deref()
+            .map(|text| {
+                DateTime::parse_from_rfc3339(text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|err| usage(format!("--fixed-clock {text}: {err}")))
+            })
+            .transpose()?;
+        let named_inputs = !args.files.is_empty();
+        let sources = if named_inputs {
+            args.files.iter().map(|f| Source::from_arg(f)).collect()
+        } else {
+            vec![Source::Stdin]
+        };
+        let run = Run {
+            sources,
+            named_inputs,
+            model,
+            priced,
+            tokenizer,
+            reporting: Reporting {
+                summary: args.summary,
+                summary_file: args.summary_file.clone(),
+            },
+            session_id: args.session_id.clone(),
+            agent_id: args.agent_id.clone(),
+            meta,
+            fixed_clock,
+        };
+        match args.input_kind {
+            InputArg::Stream => {
+                if let Some(flag) = given(matches, TRANSCRIPT_ONLY) {
+                    return Err(usage(format!("{flag} needs --input transcript")));
+                }
+                StreamConfig::new(run, &args).map(|config| Mode::Streams(Box::new(config)))
+            }
+            InputArg::Transcript => {
+                if let Some(flag) = given(matches, STREAM_ONLY) {
+                    return Err(usage(format!(
+                        "{flag} applies to streams, not to --input transcript \
+                         (records are lines, priced by role; only summaries are written)"
+                    )));
+                }
+                TranscriptConfig::new(run, &args).map(|config| Mode::Transcripts(Box::new(config)))
+            }
+        }
+    }
+}
+
+/// The first flag of `group` given on the command line, as `--name`.
+fn given(matches: &ArgMatches, group: &str) -> Option<String> {
+    let mut command = Args::command();
+    // Members join their groups when the command is built.
+    command.build();
+    let group = command.get_groups().find(|g| g.get_id() == group)?;
+    let id = group
+        .get_args()
+        .find(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))?;
+    let arg = command.get_arguments().find(|arg| arg.get_id() == id)?;
+    Some(match arg.get_long() {
+        Some(long) => format!("--{long}"),
+        None => id.to_string(),
+    })
+}
+
+impl StreamConfig {
+    fn new(run: Run, args: &Args) -> anyhow::Result<StreamConfig> {
         let framing = if args.arrival {
             Framing::Arrival
         } else if args.null {
@@ -145,43 +255,13 @@ impl Mode {
             FlushArg::Auto if std::io::stdout().is_terminal() => FlushPolicy::Chunk,
             FlushArg::Auto => FlushPolicy::Block,
         };
-        let meta = args
-            .meta
-            .iter()
-            .map(|pair| parse_meta(pair))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let fixed_clock = args
-            .fixed_clock
-            .as_deref()
-            .map(|text| {
-                DateTime::parse_from_rfc3339(text)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|err| usage(format!("--fixed-clock {text}: {err}")))
-            })
-            .transpose()?;
         let max_cost = args
             .max_cost
             .as_deref()
             .map(|text| Money::parse(text).map_err(|err| usage(format!("--max-cost: {err}"))))
             .transpose()?;
-        let transcript = transcript_config(&args, &model, priced)?;
-        let max_chunk = args.max_chunk.unwrap_or(if transcript.is_some() {
-            DEFAULT_MAX_LINE
-        } else {
-            DEFAULT_MAX_CHUNK
-        });
-        let named_inputs = !args.files.is_empty();
-        let sources = if named_inputs {
-            args.files.iter().map(|f| Source::from_arg(f)).collect()
-        } else {
-            vec![Source::Stdin]
-        };
-        Ok(Mode::Meter(Box::new(Config {
-            sources,
-            named_inputs,
-            model,
-            priced,
-            tokenizer,
+        Ok(StreamConfig {
+            run,
             count: match args.count {
                 CountArg::Stream => CountMode::Stream,
                 CountArg::PerChunk => CountMode::PerChunk,
@@ -197,75 +277,37 @@ impl Mode {
             },
             framing,
             strip_delimiter: args.strip_delimiter,
-            max_chunk,
+            max_chunk: args.max_chunk.unwrap_or(DEFAULT_MAX_CHUNK),
             flush,
-            summary: args.summary,
-            summary_file: args.summary_file,
-            session_id: args.session_id,
-            agent_id: args.agent_id,
-            meta,
-            fixed_clock,
             budget: Budget {
                 max_tokens: args.max_tokens,
                 max_cost,
             },
             progress: args.progress && std::io::stderr().is_terminal(),
-            transcript,
-        })))
+        })
     }
 }
 
-/// The transcript settings when `--input transcript`, after checking that no
-/// flag of the other kind of input was given; `None` for a stream.
-fn transcript_config(
-    args: &Args,
-    model: &Model,
-    priced: bool,
-) -> anyhow::Result<Option<TranscriptConfig>> {
-    if args.input_kind == InputArg::Stream {
-        let only_transcripts = [
-            (args.replay, "--replay"),
-            (args.on_bad_line.is_some(), "--on-bad-line"),
-            (args.jobs.is_some(), "--jobs"),
-        ];
-        if let Some((_, flag)) = only_transcripts.iter().find(|(given, _)| *given) {
-            return Err(usage(format!("{flag} needs --input transcript")));
+impl TranscriptConfig {
+    fn new(run: Run, args: &Args) -> anyhow::Result<TranscriptConfig> {
+        if args.cache && run.priced && run.model.cache_read.is_none() {
+            return Err(usage(format!(
+                "--cache: model \"{}\" has no cache_read price in the pricing table",
+                run.model.name
+            )));
         }
-        return Ok(None);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(TranscriptConfig {
+            run,
+            options: transcript::Options {
+                replay: args.replay,
+                cache: args.cache,
+            },
+            fail_on_bad_line: args.on_bad_line == Some(BadLineArg::Fail),
+            jobs: args.jobs.map_or(cores, |n| n as usize),
+            max_line: args.max_chunk.unwrap_or(DEFAULT_MAX_LINE),
+        })
     }
-    let only_streams = [
-        (args.format != FormatArg::Raw, "--format"),
-        (args.arrival, "--arrival"),
-        (args.null, "--null"),
-        (args.delimiter.is_some(), "--delimiter"),
-        (args.strip_delimiter, "--strip-delimiter"),
-        (args.max_cost.is_some(), "--max-cost"),
-        (args.max_tokens.is_some(), "--max-tokens"),
-        (args.count != CountArg::Stream, "--count"),
-        (args.side != SideArg::Output, "--side"),
-        (args.progress, "--progress"),
-    ];
-    if let Some((_, flag)) = only_streams.iter().find(|(given, _)| *given) {
-        return Err(usage(format!(
-            "{flag} applies to streams, not to --input transcript \
-             (records are lines, priced by role; only summaries are written)"
-        )));
-    }
-    if args.cache && priced && model.cache_read.is_none() {
-        return Err(usage(format!(
-            "--cache: model \"{}\" has no cache_read price in the pricing table",
-            model.name
-        )));
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok(Some(TranscriptConfig {
-        options: transcript::Options {
-            replay: args.replay,
-            cache: args.cache,
-        },
-        fail_on_bad_line: args.on_bad_line == Some(BadLineArg::Fail),
-        jobs: args.jobs.map_or(cores, |n| n as usize),
-    }))
 }
 
 /// The table from `--pricing`, `$TOKMETER_PRICING`, the user's config
@@ -317,7 +359,7 @@ fn resolve_model(
             };
             Err(usage(format!(
                 "unknown model {} in {} ({closest}); see --list-models, or use --unknown-model zero to count it at no cost",
-                crate::plain::quoted(name),
+                tokmeter::plain::quoted(name),
                 table.origin,
             )))
         }

@@ -2,12 +2,20 @@
 //!
 //! A field's doc comment is its help: the first line for `-h`, the rest for
 //! `--help`. Values are checked here only for shape; `config` validates
-//! them against each other and against the pricing table.
+//! them against each other and against the pricing table. A flag that only
+//! streams take is in the group [`STREAM_ONLY`], one only transcripts take
+//! in [`TRANSCRIPT_ONLY`]: the configuration refuses them for the other
+//! kind of input from these groups, so a new flag is placed once, here.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+
+/// The group of flags that apply to text streams only.
+pub const STREAM_ONLY: &str = "stream_only";
+/// The group of flags that apply to `--input transcript` only.
+pub const TRANSCRIPT_ONLY: &str = "transcript_only";
 
 /// Meter a text stream in LLM tokens and money while passing it through.
 ///
@@ -24,6 +32,8 @@ use clap::{Parser, Subcommand, ValueEnum};
                       tokmeter --input transcript [OPTIONS] [FILE]...\n       \
                       tokmeter merge [OPTIONS] [FILE]...",
     args_conflicts_with_subcommands = true,
+    group(ArgGroup::new(STREAM_ONLY).multiple(true)),
+    group(ArgGroup::new(TRANSCRIPT_ONLY).multiple(true)),
     after_help = "Exit status: 0 success (also when the reader of the output went away), \
                   1 runtime failure (also a summary that could not be written), 2 usage error, 3 budget exceeded, 130/143 interrupted."
 )]
@@ -43,7 +53,7 @@ pub struct Args {
     pub model: Option<String>,
 
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT")]
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT", group = STREAM_ONLY)]
     pub format: FormatArg,
 
     /// How tokens are counted.
@@ -59,11 +69,11 @@ pub struct Args {
     /// gained with it, so the chunks sum to the count of the text.
     /// per-chunk: each chunk counted alone, at least 1 if non-empty (it
     /// over-counts words cut across chunks).
-    #[arg(long, value_enum, default_value_t = CountArg::Stream, value_name = "MODE")]
+    #[arg(long, value_enum, default_value_t = CountArg::Stream, value_name = "MODE", group = STREAM_ONLY)]
     pub count: CountArg,
 
     /// Which price the stream's tokens pay: the model's output or input price.
-    #[arg(long, value_enum, default_value_t = SideArg::Output, value_name = "SIDE")]
+    #[arg(long, value_enum, default_value_t = SideArg::Output, value_name = "SIDE", group = STREAM_ONLY)]
     pub side: SideArg,
 
     /// Pricing table to use instead of the built-in one.
@@ -87,11 +97,11 @@ pub struct Args {
     /// End chunks after this byte string instead of newlines.
     ///
     /// Escapes: \n \t \r \0 \\ \xHH.
-    #[arg(short, long, value_name = "STR", conflicts_with_all = ["null", "arrival"])]
+    #[arg(short, long, value_name = "STR", conflicts_with_all = ["null", "arrival"], group = STREAM_ONLY)]
     pub delimiter: Option<String>,
 
     /// End chunks after NUL bytes (same as -d '\0').
-    #[arg(short = 'z', long, conflicts_with = "arrival")]
+    #[arg(short = 'z', long, conflicts_with = "arrival", group = STREAM_ONLY)]
     pub null: bool,
 
     /// A chunk is whatever one read returns, for producers that stream without
@@ -99,11 +109,11 @@ pub struct Args {
     ///
     /// A chunk never ends inside a UTF-8 character: incomplete trailing bytes
     /// wait for the next read.
-    #[arg(long)]
+    #[arg(long, group = STREAM_ONLY)]
     pub arrival: bool,
 
     /// Leave the delimiter out of the chunks' content and token counts.
-    #[arg(long)]
+    #[arg(long, group = STREAM_ONLY)]
     pub strip_delimiter: bool,
 
     /// Longest chunk in bytes; longer records are cut at a character boundary.
@@ -129,11 +139,11 @@ pub struct Args {
     /// The chunk that would cross the limit is not written; the summary says
     /// which budget and by how much. Exact: a budget equal to the total cost
     /// is not exceeded. Counts across all inputs of the run.
-    #[arg(long, value_name = "USD", allow_hyphen_values = true)]
+    #[arg(long, value_name = "USD", allow_hyphen_values = true, group = STREAM_ONLY)]
     pub max_cost: Option<String>,
 
     /// Stop before the chunk that would make the tokens exceed N; exit 3.
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count, group = STREAM_ONLY)]
     pub max_tokens: Option<u64>,
 
     /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
@@ -142,7 +152,7 @@ pub struct Args {
     /// The line fits the terminal's width. When stdout is the same terminal,
     /// the line is erased while output is written and redrawn after it, and
     /// waits while output has left a line unfinished (as with --arrival).
-    #[arg(long)]
+    #[arg(long, group = STREAM_ONLY)]
     pub progress: bool,
 
     /// What the input is: a text stream, or chat transcripts to price.
@@ -160,23 +170,23 @@ pub struct Args {
     /// input for the whole conversation before it.
     ///
     /// Without it each message is counted once.
-    #[arg(long)]
+    #[arg(long, group = TRANSCRIPT_ONLY)]
     pub replay: bool,
 
     /// With --replay: the part of the context already sent at the previous
     /// assistant turn pays the model's cache-read price.
-    #[arg(long, requires = "replay")]
+    #[arg(long, requires = "replay", group = TRANSCRIPT_ONLY)]
     pub cache: bool,
 
     /// What to do with a transcript line that is not a chat record.
     ///
     /// skip (default): report it with file and line number, count it in the
     /// summary and go on. fail: report it, end that file there and exit 1.
-    #[arg(long, value_enum, value_name = "POLICY")]
+    #[arg(long, value_enum, value_name = "POLICY", group = TRANSCRIPT_ONLY)]
     pub on_bad_line: Option<BadLineArg>,
 
     /// How many transcript files to price at once (default: one per core).
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), group = TRANSCRIPT_ONLY)]
     pub jobs: Option<u32>,
 
     /// Session summary on standard error.

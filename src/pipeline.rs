@@ -1,20 +1,22 @@
-//! The filter loop of one session: read, split, meter, format, write.
+//! The filter loop of one session: read, split, decode, meter, format,
+//! write. Every input format runs through it, as a [`Decoder`].
 //!
 //! Data flows one way. Everything pending is flushed before each read that
 //! may block, so a slow producer's chunks appear at once; a chunk is written
 //! whole or not at all, and the totals cover only chunks delivered whole.
+//! Signals are polled here, between chunks and before each read.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::decode::{Decoded, Decoder};
 use crate::format::{Formatter, Record};
 use crate::input::{Framing, Splitter};
 use crate::meter::{CountMode, Measure, Meter, Totals};
 use crate::money::{Money, Price};
 use crate::output::Output;
-use crate::progress::Progress;
 use crate::tokenize::Tokenizer;
 
 /// How one session reads and counts.
@@ -38,8 +40,10 @@ pub struct Settings<'a> {
     pub spent_before: Totals,
     /// Set to a signal number (non-zero) to stop between chunks.
     pub interrupt: Option<&'a AtomicI32>,
-    /// The live status line, if shown.
-    pub progress: Option<&'a Progress>,
+    /// Called with the totals after every chunk (a live status line).
+    pub watch: Option<&'a dyn Fn(&Totals)>,
+    /// End the session at a bad unit (else it is skipped).
+    pub stop_on_bad_unit: bool,
 }
 
 /// Limits that stop the stream before the chunk that would cross them.
@@ -89,7 +93,7 @@ pub enum Stop {
     BudgetExceeded(String),
     /// A signal (its number) asked to stop.
     Interrupted(i32),
-    /// A transcript line (its number) was bad under `--on-bad-line fail`.
+    /// A unit (its number) was bad, and the settings said to stop.
     BadLine(u64, String),
 }
 
@@ -121,11 +125,13 @@ pub struct Ending {
     pub stop: Stop,
 }
 
-/// Meters `reader` into `output` until end of input or an error.
-pub fn meter_stream<R: Read, W: Write>(
+/// Meters `reader`, decoded by `decoder`, into `output` until end of input
+/// or an error.
+pub fn run<R: Read, W: Write, D: Decoder>(
     reader: R,
     output: &mut Output<W>,
     formatter: &mut dyn Formatter,
+    decoder: &mut D,
     clock: &mut Clock,
     settings: &Settings<'_>,
 ) -> Ending {
@@ -152,12 +158,13 @@ pub fn meter_stream<R: Read, W: Write>(
     // Raw output with no budget shows no counts before the end, so it
     // never waits for a vocabulary: chunks pass through while it loads and
     // are counted, in order, once it is ready.
-    let deferrable = formatter.is_content_only() && !has_budget;
+    let deferrable = formatter.is_content_only() && decoder.is_pass_through() && !has_budget;
     let mut backlog = Backlog::default();
     // When the last read returned, after the session's start: the time the
     // bytes of a chunk it completed arrived.
     let mut arrived = Duration::ZERO;
     let by_runs = formatter.is_content_only()
+        && decoder.is_pass_through()
         && settings.tokenizer.counts_bytes_only()
         && settings.count == CountMode::Stream
         && !has_budget;
@@ -176,8 +183,8 @@ pub fn meter_stream<R: Read, W: Write>(
             }
             let measure = meter.measure(block.bytes);
             meter.record_run(measure, block.bytes.len(), block.chunks);
-            if let Some(progress) = settings.progress {
-                progress.update(meter.totals());
+            if let Some(watch) = settings.watch {
+                watch(meter.totals());
             }
             let written = output.write_run(block.bytes, meter.totals());
             let len = block.bytes.len();
@@ -191,16 +198,24 @@ pub fn meter_stream<R: Read, W: Write>(
             if signal != 0 {
                 break 'session Stop::Interrupted(signal);
             }
+            let content = match decoder.decode(&chunk) {
+                Ok(Decoded::Text(text)) => text,
+                Ok(Decoded::Nothing) => continue,
+                Err(bad) if settings.stop_on_bad_unit => {
+                    break 'session Stop::BadLine(bad.number, bad.why);
+                }
+                Err(_) => continue,
+            };
             if first_chunk.is_none() {
                 first_chunk = Some(arrived);
                 settings.tokenizer.prepare_in_background();
             }
-            let valid_utf8 = std::str::from_utf8(chunk.content).is_ok();
+            let valid_utf8 = std::str::from_utf8(content).is_ok();
             let measure = if deferrable && (!backlog.is_empty() || !settings.tokenizer.is_ready()) {
-                backlog.push(chunk.content, meter.totals().chunks);
+                backlog.push(content, meter.totals().chunks);
                 Measure::ZERO
             } else {
-                meter.measure(chunk.content)
+                meter.measure(content)
             };
             if has_budget {
                 let spent = settings.spent_before.plus(meter.totals());
@@ -217,7 +232,7 @@ pub fn meter_stream<R: Read, W: Write>(
                 clock.write_now(&mut timestamp);
             }
             let record = Record {
-                content: chunk.content,
+                content,
                 valid_utf8,
                 tokens: measure.tokens,
                 cost: measure.cost,
@@ -225,9 +240,9 @@ pub fn meter_stream<R: Read, W: Write>(
                 chunk_id: meter.totals().chunks,
             };
             formatter.chunk(output.buffer(), &record);
-            meter.record(measure, chunk.content.len(), valid_utf8, chunk.split);
-            if let Some(progress) = settings.progress {
-                progress.update(meter.totals());
+            meter.record(measure, content.len(), valid_utf8, chunk.split);
+            if let Some(watch) = settings.watch {
+                watch(meter.totals());
             }
             if let Err(err) = output.end_chunk(meter.totals()) {
                 break 'session write_stop(err);
@@ -334,7 +349,7 @@ impl Backlog {
 fn write_stop(err: io::Error) -> Stop {
     if crate::signal::stopped_by_signal(&err) {
         Stop::Interrupted(crate::signal::received())
-    } else if crate::error::is_broken_pipe(&err) {
+    } else if crate::output::is_broken_pipe(&err) {
         Stop::OutputClosed
     } else {
         Stop::WriteFailed(err)

@@ -7,16 +7,18 @@
 //! redrawn after, where the output left the cursor at a line's start). The
 //! line is erased before the summary is printed.
 
-use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::meter::Totals;
-use crate::money::Money;
-use crate::summary::group;
+use tokmeter::meter::Totals;
+use tokmeter::money::Money;
+use tokmeter::output::{ScreenHold, SharedScreen};
+use tokmeter::summary::group;
+
+use super::report::write_stderr;
 
 /// How often the line is redrawn.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -128,9 +130,21 @@ impl Drop for Progress {
     }
 }
 
+impl SharedScreen for Screenshare {
+    fn hold(&self) -> Box<dyn ScreenHold + '_> {
+        Box::new(self.erase())
+    }
+}
+
+impl ScreenHold for Hold<'_> {
+    fn wrote(&mut self, bytes: &[u8]) {
+        Hold::wrote(self, bytes);
+    }
+}
+
 impl Screenshare {
     /// Erases the line, and keeps it off until the hold is dropped.
-    pub fn hold(&self) -> Hold<'_> {
+    pub fn erase(&self) -> Hold<'_> {
         let mut screen = self.shared.screen();
         let erased = screen.drawn;
         if erased {
@@ -209,16 +223,12 @@ fn draw(shared: &Shared, screen: &mut Screen) {
     );
     // One column short of the width: a line that fills it would wrap.
     let line = fit(&line, terminal_width().saturating_sub(1));
-    let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "\r\x1b[K{line}");
-    let _ = stderr.flush();
+    let _ = write_stderr(format!("\r\x1b[K{line}").as_bytes());
     screen.drawn = true;
 }
 
 fn erase(screen: &mut Screen) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "\r\x1b[K");
-    let _ = stderr.flush();
+    let _ = write_stderr(b"\r\x1b[K");
     screen.drawn = false;
 }
 
