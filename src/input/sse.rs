@@ -57,7 +57,7 @@ pub struct Tail {
 /// holds them whole and bounds neither.
 ///
 /// ```
-/// use tokmeter::decode::sse::Parser;
+/// use tokmeter::input::sse::Parser;
 ///
 /// let mut parser = Parser::new();
 /// let mut seen = Vec::new();
