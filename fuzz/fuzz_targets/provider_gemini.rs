@@ -1,12 +1,12 @@
 //! The Gemini interpreter on arbitrary payloads: Ok or a non-empty
 //! error, never a panic; text deltas are never empty. Detection on the same
-//! bytes never panics either, and the array splitter cuts them into the same
-//! elements whatever the piece size.
+//! bytes never panics either, nor does the search for a stray error, and the
+//! array splitter cuts them into the same elements whatever the piece size.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokmeter::decode::providers::gemini::ArraySplitter;
+use tokmeter::decode::providers::gemini::{ArraySplitter, stray_error};
 use tokmeter::decode::providers::{Format, Item, detect};
 
 fuzz_target!(|payload: &[u8]| {
@@ -20,6 +20,9 @@ fuzz_target!(|payload: &[u8]| {
         }
     }
     let _ = detect(payload);
+    if let Some(error) = stray_error(payload) {
+        let _ = error.to_string();
+    }
 
     let elements = |size: usize| {
         let mut splitter = ArraySplitter::new();

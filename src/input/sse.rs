@@ -55,6 +55,20 @@ pub struct Tail {
 ///
 /// Memory grows with the longest line and the largest event. The parser
 /// holds them whole and bounds neither.
+///
+/// ```
+/// use tokmeter::input::sse::Parser;
+///
+/// let mut parser = Parser::new();
+/// let mut seen = Vec::new();
+/// for piece in [&b"data: hel"[..], b"lo\r\n\r\n: ping\n\n"] {
+///     parser.feed(piece, |boundary| {
+///         let data = boundary.event.map(|event| event.data.to_vec());
+///         seen.push((boundary.end, data));
+///     });
+/// }
+/// assert_eq!(seen, [(15, Some(b"hello".to_vec())), (23, None)]);
+/// ```
 #[derive(Debug)]
 pub struct Parser {
     /// Bytes fed so far, which is the stream offset of the next byte.

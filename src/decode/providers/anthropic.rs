@@ -101,7 +101,7 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
             if let Some(message) = event.message {
                 push_model(items, message.model);
                 if let Some(usage) = message.usage {
-                    items.push(Item::Usage(usage.normalize(false)));
+                    items.push(Item::Usage(Box::new(usage.normalize(false))));
                 }
             }
         }
@@ -117,7 +117,7 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
         }
         "message_delta" => {
             if let Some(usage) = event.usage {
-                items.push(Item::Usage(usage.normalize(true)));
+                items.push(Item::Usage(Box::new(usage.normalize(true))));
             }
         }
         "message_stop" => items.push(Item::End),

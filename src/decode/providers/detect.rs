@@ -52,7 +52,9 @@ struct Probe {
 ///   `error` string, is [`Format::Ollama`].
 ///
 /// Events with only an `error` object decide nothing, and the search goes
-/// on to the next one.
+/// on to the next one. An event cut off by the end of `first` is judged by
+/// the quoted words in it (`"chat.completion.chunk"`, `"message_start"`,
+/// `"response.…`, `"candidates"`).
 pub fn detect(first: &[u8]) -> Option<Format> {
     let body = skip_http_headers(first)?;
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
@@ -129,11 +131,27 @@ fn sse(body: &[u8], first_line: &[u8]) -> Option<Format> {
         }
     });
     verdict.or_else(|| {
-        parser
-            .end_of_input(|_| {})
-            .data
-            .and_then(|data| by_data(&data))
+        let data = parser.end_of_input(|_| {}).data?;
+        by_data(&data).or_else(|| by_quoted_value(&data))
     })
+}
+
+/// The format that the data of an event cut off by the end of `first`
+/// shows through the quoted words only it sends. The data is not whole
+/// JSON, so its keys cannot be read.
+fn by_quoted_value(data: &[u8]) -> Option<Format> {
+    let has = |word: &[u8]| memchr::memmem::find(data, word).is_some();
+    if has(b"\"chat.completion.chunk\"") {
+        Some(Format::OpenAiChat)
+    } else if has(b"\"message_start\"") {
+        Some(Format::Anthropic)
+    } else if has(b"\"response.") {
+        Some(Format::OpenAiResponses)
+    } else if has(b"\"candidates\"") && !has(b"\"object\"") {
+        Some(Format::Gemini)
+    } else {
+        None
+    }
 }
 
 /// The format an SSE event name shows, if any.
@@ -241,6 +259,17 @@ mod tests {
             detect(b"event: response.created\n"),
             Some(Format::OpenAiResponses)
         );
+    }
+
+    #[test]
+    fn a_first_event_cut_off_is_read_by_its_quoted_words() {
+        let cut = b"data: {\"id\":\"x\",\"object\": \"chat.completion.chunk\",\"choi";
+        assert_eq!(detect(cut), Some(Format::OpenAiChat));
+        assert_eq!(
+            detect(b"data: {\"candidates\": [{\"content\": {\"pa"),
+            Some(Format::Gemini)
+        );
+        assert_eq!(detect(b"data: {\"id\":\"x\",\"obj"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! wins. Thought parts are reasoning. A function call's `args` is an object
 //! and is metered as its compact JSON. The [`ArraySplitter`] cuts the array
 //! form into elements incrementally, tracking only string and bracket
-//! nesting.
+//! nesting, and [`stray_error`] finds an error written outside SSE framing.
 
 use serde::Deserialize;
 
@@ -123,12 +123,38 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
         }
     }
     if let Some(usage) = chunk.usage_metadata {
-        items.push(Item::Usage(usage.normalize()));
+        items.push(Item::Usage(Box::new(usage.normalize())));
     }
     if let Some(ErrorBody(error)) = chunk.error {
         items.push(Item::Error(error));
     }
     Ok(())
+}
+
+/// The error in an SSE block that holds JSON outside the SSE framing, or
+/// `None` when it holds none. Gemini and Vertex can write a pretty-printed
+/// error object into an HTTP-200 stream without `data:` (a 429
+/// `RESOURCE_EXHAUSTED` abort, for one). Its lines read as fields the SSE
+/// rules ignore, so the parser dispatches nothing for them. The caller hands
+/// over the raw bytes of a block that ended without an event, from the
+/// previous boundary to this one or to the end of input.
+pub fn stray_error(block: &[u8]) -> Option<super::ProviderError> {
+    let mut json = Vec::new();
+    for line in block.split(|&b| b == b'\n' || b == b'\r') {
+        let field = line.split(|&b| b == b':').next().unwrap_or_default();
+        if line.starts_with(b":") || matches!(field, b"data" | b"event" | b"id" | b"retry") {
+            continue;
+        }
+        json.extend_from_slice(line);
+        json.push(b'\n');
+    }
+    let start = json.iter().position(|&b| b == b'{')?;
+    #[derive(Deserialize)]
+    struct Stray {
+        error: ErrorBody,
+    }
+    let stray: Stray = serde_json::from_slice(&json[start..]).ok()?;
+    Some(stray.error.0)
 }
 
 /// One element cut from the array by [`ArraySplitter::feed`].
@@ -301,6 +327,25 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(&got[0], Item::Error(e) if e.message == "Error"));
+    }
+
+    #[test]
+    fn an_error_outside_the_sse_framing_is_found_in_its_block() {
+        let stream = b"data: {\"candidates\":[]}\r\n\r\n{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"Resource exhausted\",\n    \"status\": \"RESOURCE_EXHAUSTED\"\n  }\n}\n";
+        let mut parser = crate::input::sse::Parser::new();
+        let mut blocks = Vec::new();
+        let mut from = 0;
+        parser.feed(stream, |boundary| {
+            blocks.push((from, boundary.end, boundary.event.is_some()));
+            from = boundary.end;
+        });
+        let tail = parser.end_of_input(|_| {});
+        assert_eq!(blocks, [(0, 27, true)]);
+        assert_eq!(tail.data, None, "the parser sees no event in it");
+        let error = stray_error(&stream[27..]).unwrap();
+        assert_eq!(error.message, "Resource exhausted");
+        assert_eq!(stray_error(b": keep-alive\n\n"), None);
+        assert_eq!(stray_error(b"event: ping\n{\"candidates\": []}\n"), None);
     }
 
     fn split(input: &[u8], size: usize) -> (Vec<(u64, Vec<u8>)>, u64) {

@@ -103,6 +103,19 @@ impl Format {
     /// says in plain words why the payload could not be read: it is not
     /// JSON, or not the shape this format sends. The items already
     /// appended then stay.
+    ///
+    /// ```
+    /// use tokmeter::decode::providers::{Format, Item, detect};
+    ///
+    /// let payload = br#"{"model":"gpt-4o","choices":[{"delta":{"content":"Hi"}}]}"#;
+    /// let format = detect(&[&b"data: "[..], payload, b"\n\n"].concat()).unwrap();
+    /// assert_eq!(format, Format::OpenAiChat);
+    /// let mut items = Vec::new();
+    /// format.interpret(payload, &mut items).unwrap();
+    /// assert_eq!(items[0], Item::Model("gpt-4o".into()));
+    /// assert!(matches!(&items[1], Item::Delta(delta) if delta.text == "Hi"));
+    /// assert!(format.interpret(b"{\"choices\":", &mut items).is_err());
+    /// ```
     pub fn interpret<'a>(self, payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(), String> {
         if payload.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
@@ -244,8 +257,8 @@ pub enum Item<'a> {
     /// A piece of streamed text.
     Delta(Delta<'a>),
     /// A usage report. Merge reports with [`Usage::merge`] and never add
-    /// them.
-    Usage(Usage),
+    /// them. Boxed: it is rare and would triple the size of every item.
+    Usage(Box<Usage>),
     /// The model the stream names, as the provider spells it
     /// (`gpt-4o-2024-08-06`).
     Model(Cow<'a, str>),

@@ -82,11 +82,11 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
         items.push(Item::Error(error));
     }
     if line.done == Some(true) {
-        items.push(Item::Usage(Usage {
+        items.push(Item::Usage(Box::new(Usage {
             input: line.prompt_eval_count.0,
             output: line.eval_count.0,
             ..Usage::default()
-        }));
+        })));
         items.push(Item::End);
     }
     Ok(())

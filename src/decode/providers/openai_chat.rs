@@ -26,12 +26,14 @@ struct Chunk<'a> {
     model: Option<Str<'a>>,
     #[serde(borrow, default)]
     choices: Option<Vec<Choice<'a>>>,
+    // Boxed: present on few chunks, and moving them unboxed through the
+    // deserializer costs every chunk.
     #[serde(default)]
-    usage: Option<RawUsage>,
+    usage: Option<Box<RawUsage>>,
     #[serde(default)]
-    x_groq: Option<Groq>,
+    x_groq: Option<Box<Groq>>,
     #[serde(default)]
-    error: Option<ErrorBody>,
+    error: Option<Box<ErrorBody>>,
 }
 
 #[derive(Deserialize)]
@@ -334,15 +336,15 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
         delta_items(delta, index, items);
     }
     let usage = match (chunk.usage, chunk.x_groq) {
-        (Some(usage), _) => Some(usage),
+        (Some(usage), _) => Some(*usage),
         (None, Some(groq)) => groq.usage,
         (None, None) => None,
     };
     if let Some(usage) = usage {
-        items.push(Item::Usage(usage.normalize()));
+        items.push(Item::Usage(Box::new(usage.normalize())));
     }
-    if let Some(ErrorBody(error)) = chunk.error {
-        items.push(Item::Error(error));
+    if let Some(error) = chunk.error {
+        items.push(Item::Error(error.0));
     }
     Ok(())
 }

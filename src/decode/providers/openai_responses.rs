@@ -127,7 +127,7 @@ pub fn interpret<'a>(payload: &'a [u8], items: &mut Vec<Item<'a>>) -> Result<(),
     if let Some(response) = event.response {
         push_model(items, response.model);
         if let Some(usage) = response.usage {
-            items.push(Item::Usage(usage.normalize()));
+            items.push(Item::Usage(Box::new(usage.normalize())));
         }
         if let Some(ErrorBody(error)) = response.error {
             items.push(Item::Error(error));

@@ -95,7 +95,8 @@ fn decode(format: Format, input: &[u8], size: usize) -> Decoded {
 }
 
 /// Decodes a sample whole and in 1- and 7-byte pieces, checking that all
-/// three agree and that detection names the format.
+/// three agree and that detection names the format, with and without
+/// `curl -i` headers before it.
 fn sample(name: &str, format: Format) -> Decoded {
     let path = format!(
         "{}/tests/fixtures/streams/{name}",
@@ -103,6 +104,13 @@ fn sample(name: &str, format: Format) -> Decoded {
     );
     let input = std::fs::read(&path).unwrap();
     assert_eq!(detect(&input), Some(format), "{name} detected");
+    let mut curl_i = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/2 200\r\nserver: x\r\n\r\n".to_vec();
+    curl_i.extend_from_slice(&input);
+    assert_eq!(
+        detect(&curl_i),
+        Some(format),
+        "{name} detected after headers"
+    );
     let whole = decode(format, &input, input.len().max(1));
     for size in [1, 7] {
         assert_eq!(
