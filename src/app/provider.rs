@@ -84,9 +84,11 @@ pub fn summarize(
         Some(Verdict::Provider(format)) => Some(format),
         _ => None,
     };
+    // Gemini's streams and text have no terminal event: their end is the
+    // end of input.
     let complete = decoder.ended
-        || (matches!(format, Some(Format::Gemini | Format::GeminiArray))
-            && matches!(ending.stop, Stop::EndOfInput));
+        || (matches!(format, None | Some(Format::Gemini | Format::GeminiArray))
+            && matches!(ending.stop, Stop::EndOfInput | Stop::UnknownModel(_)));
     let counted = ending.totals;
     let prompt_tokens = match &config.prompt {
         Prompt::Unknown => None,

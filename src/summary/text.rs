@@ -127,8 +127,8 @@ fn push_provider_figures(line: &mut String, p: &ProviderSummary) {
         None => line.push_str(" · no usage reported"),
     }
     line.push_str(&format!(
-        " · counted {} output",
-        counted(p.counted_output_tokens, "token")
+        " · counted {}",
+        counted(p.counted_output_tokens, "output token")
     ));
     if let Some(prompt) = p.prompt_tokens {
         line.push_str(&format!(" + {} prompt", counted(prompt, "token")));

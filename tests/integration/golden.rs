@@ -194,6 +194,14 @@ const NUL: &str = "tests/fixtures/golden/inputs/nul.txt";
 const DELIM: &str = "tests/fixtures/golden/inputs/delim.txt";
 const SLICE: &str = "tests/fixtures/golden/inputs/tokenizer-slice.jsonl";
 const OPENAI_SSE: &str = "tests/fixtures/golden/inputs/openai-chat.sse.txt";
+const STREAM_USAGE: &str = "tests/fixtures/streams/openai-chat-usage.sse";
+const STREAM_NO_USAGE: &str = "tests/fixtures/streams/openai-chat.sse";
+const STREAM_ANTHROPIC: &str = "tests/fixtures/streams/anthropic.sse";
+const STREAM_OPENROUTER: &str = "tests/fixtures/streams/openrouter.sse";
+const STREAM_RESPONSES: &str = "tests/fixtures/streams/openai-responses.sse";
+const STREAM_ERROR: &str = "tests/fixtures/streams/openai-chat-error.sse";
+const STREAM_GEMINI: &str = "tests/fixtures/streams/gemini.sse";
+const STREAM_OLLAMA: &str = "tests/fixtures/streams/ollama-chat.ndjson";
 const ANTHROPIC_SSE: &str = "tests/fixtures/golden/inputs/anthropic.sse.txt";
 const EDGE_SSE: &str = "tests/fixtures/golden/inputs/sse-edge-cases.sse.txt";
 const CUSTOM: &str = "tests/fixtures/golden/pricing/custom.toml";
@@ -244,6 +252,19 @@ golden! {
     sse_chunk_edge_cases: Run ["-f", "sse", "-t", "chunk", "-s", "none"] In(EDGE_SSE);
     sse_empty: Run ["-f", "sse"] Empty;
     sse_meta_no_newline: Run ["-f", "sse", "--meta", "k=v", "--agent-id", "a"] In(NO_NEWLINE);
+
+    // Provider API streams.
+    provider_auto_usage_text: Run ["--input", "auto"] In(STREAM_USAGE);
+    provider_auto_usage_json: Run ["--input", "auto", "-s", "json"] In(STREAM_USAGE);
+    provider_anthropic_records: Run ["--input", "anthropic", "-f", "json"] In(STREAM_ANTHROPIC);
+    provider_openrouter_text: Run ["--input", "auto", "-f", "text"] In(STREAM_OPENROUTER);
+    provider_responses_sse: Run ["--input", "openai-responses", "-f", "sse", "-s", "none"] In(STREAM_RESPONSES);
+    provider_error: Run ["--input", "auto", "-s", "json"] In(STREAM_ERROR);
+    provider_unknown_model: Run ["--input", "auto"] In(STREAM_GEMINI);
+    provider_ollama_zero: Run ["--input", "ollama", "--unknown-model", "zero", "-f", "json"] In(STREAM_OLLAMA);
+    provider_prompt_tokens: Run ["--input", "openai-chat", "--prompt-tokens", "14", "-s", "json"] In(STREAM_NO_USAGE);
+    provider_budget: Run ["--input", "openai-chat", "--max-tokens", "5"] In(STREAM_NO_USAGE);
+    provider_auto_text_fallback: Run ["--input", "auto", "-s", "json"] In(PROSE);
 
     // Budgets.
     budget_tokens_raw: Run ["--max-tokens", "50"] In(PROSE);

@@ -14,6 +14,7 @@ mod guards;
 mod layout;
 mod pipe;
 mod pricing;
+mod providers;
 mod stream;
 mod terminal;
 mod transcript;
