@@ -63,7 +63,14 @@ pub struct Provider {
     in_headers: bool,
     /// Whether no unit was decoded yet.
     first_unit: bool,
+    /// The unit's pieces are `pieces[..used]`; the rest keep their
+    /// buffers for the next units.
     pieces: Vec<Piece>,
+    used: usize,
+    /// The payloads of the unit being decoded, one after another, and
+    /// where each event's name and data are in it.
+    scratch: Vec<u8>,
+    spans: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     /// The stream's usage so far, merged.
     pub usage: Usage,
     /// The model the stream names.
@@ -92,6 +99,9 @@ impl Provider {
             in_headers: false,
             first_unit: true,
             pieces: Vec::new(),
+            used: 0,
+            scratch: Vec::new(),
+            spans: Vec::new(),
             usage: Usage::default(),
             model: None,
             new_model: false,
@@ -126,12 +136,25 @@ impl Provider {
         let read = format.interpret(payload, &mut items);
         for item in items {
             match item {
-                Item::Delta(delta) => self.pieces.push(Piece {
-                    kind: delta.kind,
-                    choice: delta.choice,
-                    text: delta.text.into_owned(),
-                    event: event.to_string(),
-                }),
+                Item::Delta(delta) => {
+                    // Reuse a piece's buffers where one is left over.
+                    if self.used == self.pieces.len() {
+                        self.pieces.push(Piece {
+                            kind: delta.kind,
+                            choice: delta.choice,
+                            text: String::new(),
+                            event: String::new(),
+                        });
+                    }
+                    let piece = &mut self.pieces[self.used];
+                    piece.kind = delta.kind;
+                    piece.choice = delta.choice;
+                    piece.text.clear();
+                    piece.text.push_str(&delta.text);
+                    piece.event.clear();
+                    piece.event.push_str(event);
+                    self.used += 1;
+                }
                 Item::Usage(usage) => self.usage.merge(&usage),
                 Item::Model(model) => {
                     if self.model.is_none() {
@@ -158,22 +181,31 @@ impl Decoder for Provider {
             Some(Verdict::Provider(format)) => format,
             Some(Verdict::Text) | None => return Ok(Decoded::Text(unit.content)),
         };
-        self.pieces.clear();
+        self.used = 0;
         self.new_model = false;
         let error_before = self.error.is_some();
         let bytes = unit.content;
         match format.wire() {
             Wire::Sse => {
-                let mut payloads: Vec<(String, Vec<u8>)> = Vec::new();
+                let mut scratch = std::mem::take(&mut self.scratch);
+                let mut spans = std::mem::take(&mut self.spans);
+                scratch.clear();
+                spans.clear();
                 self.sse.feed(bytes, |boundary| {
                     if let Some(event) = boundary.event {
-                        let name = String::from_utf8_lossy(event.name).into_owned();
-                        payloads.push((name, event.data.to_vec()));
+                        let name = scratch.len()..scratch.len() + event.name.len();
+                        scratch.extend_from_slice(event.name);
+                        let data = scratch.len()..scratch.len() + event.data.len();
+                        scratch.extend_from_slice(event.data);
+                        spans.push((name, data));
                     }
                 });
-                for (name, data) in payloads {
-                    self.payload(format, &data, &name);
+                for (name, data) in &spans {
+                    let name = String::from_utf8_lossy(&scratch[name.clone()]);
+                    self.payload(format, &scratch[data.clone()], &name);
                 }
+                self.scratch = scratch;
+                self.spans = spans;
             }
             Wire::Lines | Wire::JsonArray => {
                 if self.first_unit && bytes.starts_with(b"HTTP/") {
@@ -200,7 +232,7 @@ impl Decoder for Provider {
         self.first_unit = false;
         Ok(Decoded::Event(Event {
             bytes,
-            pieces: &self.pieces,
+            pieces: &self.pieces[..self.used],
             model: self.model.as_deref().filter(|_| self.new_model),
             error: self.error.as_ref().filter(|_| !error_before),
         }))
