@@ -116,7 +116,13 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         let price_of = |name: &str| stream_model.price(name);
         let mut decoder = match config.input {
             StreamInput::Text => None,
-            StreamInput::Provider(format) => Some(Provider::new(format)),
+            StreamInput::Provider(format) => {
+                // A provider's first text comes after its first bytes, and
+                // each delta is counted as it passes: the vocabulary loads
+                // while the stream has not begun.
+                tokenizer.prepare_in_background();
+                Some(Provider::new(format))
+            }
         };
         let ending = match &mut decoder {
             None => pipeline::run(
