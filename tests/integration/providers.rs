@@ -497,3 +497,50 @@ proptest::proptest! {
         proptest::prop_assert_eq!(found, whole);
     }
 }
+
+#[test]
+fn each_choice_and_kind_is_counted_as_a_stream_of_its_own() {
+    // Two choices (n = 2) interleaved, and a tool call's arguments.
+    let chunk = |index: u32, delta: &str| {
+        format!(
+            "data: {{\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[{{\"index\":{index},\"delta\":{delta}}}]}}\n\n"
+        )
+    };
+    let mut body = String::new();
+    for word in ["Hello", " there", " friend"] {
+        body += &chunk(0, &format!("{{\"content\":\"{word}\"}}"));
+        body += &chunk(1, &format!("{{\"content\":\"{word}\"}}"));
+    }
+    body += &chunk(
+        0,
+        r#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\": \"Paris\"}"}}]}"#,
+    );
+    body += "data: [DONE]\n\n";
+    let output = run(
+        &["--input", "openai-chat", "-f", "json", "-s", "json"],
+        body.as_bytes(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = crate::util::records(&output.stdout);
+    let tokens = |choice: u64, kind: &str| -> u64 {
+        records
+            .iter()
+            .filter(|r| r["choice"] == choice && r["kind"] == kind)
+            .map(|r| r["tokens"].as_u64().unwrap())
+            .sum()
+    };
+    // "Hello there friend" is 3 tokens in o200k_base, in each choice.
+    assert_eq!(tokens(0, "text"), 3);
+    assert_eq!(tokens(1, "text"), 3);
+    assert!(tokens(0, "tool_arguments") > 0);
+    let s = summary(&output);
+    assert_eq!(
+        s["total_tokens"].as_u64(),
+        Some(6 + tokens(0, "tool_arguments"))
+    );
+}
