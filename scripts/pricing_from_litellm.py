@@ -23,7 +23,8 @@ What it checks:
     deepseek/, mistral/, xai/; a prefixed name is also tried without it;
     litellm's {"alias_of": ...} entries are followed) -- of that provider,
     and that key's input_cost_per_token, output_cost_per_token,
-    cache_read_input_token_cost and cache_creation_input_token_cost, times
+    cache_read_input_token_cost, cache_creation_input_token_cost and
+    cache_creation_input_token_cost_above_1hr (our cache_write_1h), times
     1e6 and rounded to 6 decimals, equal ours exactly; a price we list must be
     listed there and vice versa. The rounded value times 1e-6 must equal the
     source within 1e-15 relative (so float noise such as 1.25e-06 is fine, but
@@ -54,12 +55,13 @@ DEFAULT_TOML = REPO_ROOT / "pricing.toml"
 
 TOP_KEYS = {"source", "source_date", "default_model", "models"}
 MODEL_KEYS = {"provider", "input", "output", "cache_read", "cache_write",
-              "tokenizer", "bytes_per_token", "chars_per_token", "aliases"}
+              "cache_write_1h", "tokenizer", "bytes_per_token", "chars_per_token", "aliases"}
 PRICE_FIELDS = {  # ours -> litellm's (USD per token)
     "input": "input_cost_per_token",
     "output": "output_cost_per_token",
     "cache_read": "cache_read_input_token_cost",
     "cache_write": "cache_creation_input_token_cost",
+    "cache_write_1h": "cache_creation_input_token_cost_above_1hr",
 }
 TOKENIZERS = {"o200k_base", "cl100k_base", "heuristic"}
 PLAIN_DECIMAL = re.compile(r"\d+\.\d{1,6}")

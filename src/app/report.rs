@@ -133,17 +133,25 @@ pub fn list_models(table: &PricingTable) -> anyhow::Result<Exit> {
     let dash = || "-".to_string();
     let mut text = format!("# {} (USD per 1M tokens)\n", table.origin);
     text.push_str(&format!(
-        "{:<32} {:>10} {:>10} {:>10} {:>11}  {:<11}  {}\n",
-        "MODEL", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "TOKENIZER", "ALIASES"
+        "{:<32} {:>10} {:>10} {:>10} {:>11} {:>14}  {:<11}  {}\n",
+        "MODEL",
+        "INPUT",
+        "OUTPUT",
+        "CACHE_READ",
+        "CACHE_WRITE",
+        "CACHE_WRITE_1H",
+        "TOKENIZER",
+        "ALIASES"
     ));
     for model in &table.models {
         text.push_str(&format!(
-            "{:<32} {:>10} {:>10} {:>10} {:>11}  {:<11}  {}\n",
+            "{:<32} {:>10} {:>10} {:>10} {:>11} {:>14}  {:<11}  {}\n",
             model.name,
             model.input.to_string(),
             model.output.to_string(),
             model.cache_read.map_or_else(dash, |p| p.to_string()),
             model.cache_write.map_or_else(dash, |p| p.to_string()),
+            model.cache_write_1h.map_or_else(dash, |p| p.to_string()),
             model.tokenizer.name(),
             model.aliases.join(", ")
         ));

@@ -53,8 +53,12 @@ pub struct Model {
     pub output: Price,
     /// Price of input tokens read from a prompt cache, if listed.
     pub cache_read: Option<Price>,
-    /// Price of input tokens written to a prompt cache, if listed.
+    /// Price of input tokens written to a prompt cache (the 5-minute cache
+    /// where there are two), if listed.
     pub cache_write: Option<Price>,
+    /// Price of input tokens written to a 1-hour cache (Anthropic), if
+    /// listed.
+    pub cache_write_1h: Option<Price>,
     /// How its tokens are counted under `--tokenizer auto`.
     pub tokenizer: TokenizerKind,
     /// Other names that select this model.
@@ -79,6 +83,7 @@ impl Model {
             output: Price::ZERO,
             cache_read: None,
             cache_write: None,
+            cache_write_1h: None,
             tokenizer: TokenizerKind::default(),
             aliases: Vec::new(),
         }
@@ -217,6 +222,26 @@ tokenizer = "o200k_base"
     }
 
     #[test]
+    fn one_hour_cache_writes_have_a_price_of_their_own() {
+        let text = "[models.a]\ninput = 3\noutput = 15\ncache_write = 3.75\ncache_write_1h = 6\n";
+        let table = PricingTable::parse(text, "p.toml").unwrap();
+        assert_eq!(
+            table.models[0].cache_write_1h,
+            Some(Price::parse("6").unwrap())
+        );
+        let bad = "[models.a]\ninput = 3\noutput = 15\ncache_write_1h = -6\n";
+        let err = PricingTable::parse(bad, "p.toml").unwrap_err();
+        assert!(
+            err.message.starts_with("p.toml:4:18: cache_write_1h "),
+            "{}",
+            err.message
+        );
+        let builtin = PricingTable::builtin().unwrap();
+        let sonnet = builtin.lookup("claude-sonnet-4-5").unwrap();
+        assert_eq!(sonnet.cache_write_1h, Some(Price::parse("6").unwrap()));
+    }
+
+    #[test]
     fn missing_price_is_an_error() {
         let err = PricingTable::parse("[models.a]\ninput = 1\n", "p.toml").unwrap_err();
         assert!(err.message.contains("output"), "{}", err.message);
@@ -285,6 +310,7 @@ tokenizer = "o200k_base"
             },
             cache_read: None,
             cache_write: None,
+            cache_write_1h: None,
             tokenizer: None,
             bytes_per_token: None,
             chars_per_token: None,

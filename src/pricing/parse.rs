@@ -151,6 +151,7 @@ impl PricingTable {
                 output: price(&entry.output, "output")?,
                 cache_read: optional_price(&entry.cache_read, "cache_read")?,
                 cache_write: optional_price(&entry.cache_write, "cache_write")?,
+                cache_write_1h: optional_price(&entry.cache_write_1h, "cache_write_1h")?,
                 tokenizer,
                 aliases: entry.aliases.iter().map(|a| a.value.to_string()).collect(),
             };

@@ -37,6 +37,7 @@ struct RawModel {
     output: Spanned<RawNumber>,
     cache_read: Option<Spanned<RawNumber>>,
     cache_write: Option<Spanned<RawNumber>>,
+    cache_write_1h: Option<Spanned<RawNumber>>,
     tokenizer: Option<Spanned<String>>,
     bytes_per_token: Option<Spanned<RawNumber>>,
     chars_per_token: Option<Spanned<RawNumber>>,
@@ -116,6 +117,8 @@ pub struct Entry<'t> {
     pub cache_read: Option<At<&'t str>>,
     /// USD per 1M cache-write tokens, as written.
     pub cache_write: Option<At<&'t str>>,
+    /// USD per 1M tokens written to a 1-hour cache, as written.
+    pub cache_write_1h: Option<At<&'t str>>,
     /// The tokenizer's name.
     pub tokenizer: Option<At<Cow<'t, str>>>,
     /// The heuristic's bytes per token.
@@ -164,6 +167,7 @@ pub fn read(text: &str) -> Result<Read<'_>, (Option<Range<usize>>, String)> {
             output: price(&model.output)?,
             cache_read: model.cache_read.as_ref().map(price).transpose()?,
             cache_write: model.cache_write.as_ref().map(price).transpose()?,
+            cache_write_1h: model.cache_write_1h.as_ref().map(price).transpose()?,
             tokenizer: model
                 .tokenizer
                 .as_ref()
@@ -210,7 +214,8 @@ impl Entry<'_> {
         }
         format!(
             "Entry {{ name: {}, provider: {}, input: {}, output: {}, cache_read: {}, \
-             cache_write: {}, tokenizer: {}, bytes_per_token: {}, chars_per_token: {}, \
+             cache_write: {}, cache_write_1h: {}, tokenizer: {}, bytes_per_token: {}, \
+             chars_per_token: {}, \
              aliases: Cow::Borrowed(&[{aliases}]) }}",
             owned(&self.name),
             self.provider
@@ -222,6 +227,7 @@ impl Entry<'_> {
             text(&self.output),
             optional(&self.cache_read),
             optional(&self.cache_write),
+            optional(&self.cache_write_1h),
             self.tokenizer
                 .as_ref()
                 .map_or("None".to_string(), |t| format!("Some({})", owned(t))),

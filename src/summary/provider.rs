@@ -70,17 +70,19 @@ impl UsageFigures {
     }
 
     /// Tokens billed and their cost at `model`'s prices: each class at its
-    /// own (cache prices the table lacks are the input price; a 1-hour
-    /// cache write pays the cache-write price). `None` past `u64::MAX`.
+    /// own (a cache price the table lacks is the input price; a 1-hour
+    /// write the table has no price for pays the cache-write price). `None`
+    /// past `u64::MAX`.
     pub fn bill(&self, model: &Model) -> Option<(u64, Money)> {
         let cache_read = model.cache_read.unwrap_or(model.input);
         let cache_write = model.cache_write.unwrap_or(model.input);
+        let cache_write_1h = model.cache_write_1h.unwrap_or(cache_write);
         let classes = [
             (self.input, model.input),
             (self.output, model.output),
             (self.cache_read, cache_read),
             (self.cache_write, cache_write),
-            (self.cache_write_1h, cache_write),
+            (self.cache_write_1h, cache_write_1h),
         ];
         let mut tokens = 0u64;
         let mut cost = Money::ZERO;

@@ -544,3 +544,35 @@ fn each_choice_and_kind_is_counted_as_a_stream_of_its_own() {
         Some(6 + tokens(0, "tool_arguments"))
     );
 }
+
+#[test]
+fn one_hour_cache_writes_pay_their_own_price() {
+    // claude-sonnet-4-5: $3 input, $15 output, $3.75 5-minute and $6 1-hour
+    // cache writes per 1M tokens.
+    let body = concat!(
+        "event: message_start\n",
+        "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-sonnet-4-5-20250929\",",
+        "\"usage\":{\"input_tokens\":10,\"cache_creation_input_tokens\":1200,",
+        "\"cache_creation\":{\"ephemeral_5m_input_tokens\":200,\"ephemeral_1h_input_tokens\":1000},",
+        "\"cache_read_input_tokens\":0,\"output_tokens\":1}}}\n\n",
+        "event: content_block_delta\n",
+        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n",
+        "event: message_delta\n",
+        "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":5}}\n\n",
+        "event: message_stop\n",
+        "data: {\"type\":\"message_stop\"}\n\n",
+    );
+    let output = run(&["--input", "auto", "-s", "json"], body.as_bytes());
+    let s = summary(&output);
+    let usage = &s["provider"]["usage"];
+    assert_eq!(
+        (
+            usage["cache_write"].as_u64(),
+            usage["cache_write_1h"].as_u64()
+        ),
+        (Some(200), Some(1000))
+    );
+    // 10 × 3 + 5 × 15 + 200 × 3.75 + 1000 × 6 = 6855 per 1M tokens.
+    assert_eq!(s["total_cost"], "0.006855");
+    assert_eq!(s["total_tokens"], 1215);
+}
