@@ -576,3 +576,48 @@ fn one_hour_cache_writes_pay_their_own_price() {
     assert_eq!(s["total_cost"], "0.006855");
     assert_eq!(s["total_tokens"], 1215);
 }
+
+#[test]
+fn ctrl_c_mid_stream_bills_the_deltas_delivered_and_marks_the_stream_cut() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let body = sample("anthropic.sse");
+    let text = String::from_utf8(body.clone()).unwrap();
+    let half = &body[..text.find("event: message_delta").unwrap()];
+    let mut child = crate::util::tokmeter_process()
+        .args(["--input", "anthropic", "-s", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    stdin.write_all(half).unwrap();
+    // Every event written comes out before tokmeter waits for the next.
+    let mut passed = vec![0; half.len()];
+    stdout.read_exact(&mut passed).unwrap();
+    assert!(passed == half);
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    let s: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(s["error"], "interrupted by SIGINT");
+    assert_eq!(s["provider"]["complete"], false);
+    let counted = s["provider"]["counted_output_tokens"].as_u64().unwrap();
+    assert!(counted > 0);
+    assert_eq!(
+        s["total_tokens"].as_u64(),
+        Some(12 + counted),
+        "never $0: {s}"
+    );
+}
