@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use toml::{Spanned, Value};
+#[path = "build/vocabulary.rs"]
+mod vocabulary;
 
 #[derive(Deserialize)]
 struct Table {
@@ -32,6 +34,7 @@ struct Model {
 }
 
 fn main() {
+    vocabulary::generate();
     println!("cargo::rerun-if-changed=pricing.toml");
     let text = std::fs::read_to_string("pricing.toml").expect("pricing.toml is readable");
     // A file the TOML reader rejects is reported, with its place, when the
