@@ -140,6 +140,7 @@ impl Tokenizer for Exact {
             cache: None,
             open: Vec::new(),
             settled: 0,
+            open_tokens: 0,
             growing: Vec::new(),
         })
     }
@@ -210,29 +211,29 @@ impl Engine {
 
     /// Counts the pieces of `text` (valid UTF-8) from its start, up to the
     /// first open one unless `whole`: returns where it stopped and the
-    /// tokens. Pieces are split a batch ahead, and their cache slots
-    /// prefetched, so the batch's memory accesses overlap.
+    /// tokens. Pieces are split [`AHEAD`] ahead of the one counted, their
+    /// cache slots prefetched, so each probe finds its slot loaded.
     fn count_pieces(&self, cache: &mut Cache, text: &[u8], whole: bool) -> (usize, u64) {
-        const BATCH: usize = 8;
-        let (mut at, mut tokens, mut ends) = (0, 0, [0; BATCH]);
+        const AHEAD: usize = 8;
+        let (mut ends, mut queued, mut next) = ([0; AHEAD], 0, 0);
+        let (mut at, mut split_to, mut tokens, mut open) = (0, 0, 0, false);
         loop {
-            let (mut pieces, mut from, mut open) = (0, at, false);
-            while pieces < BATCH && from < text.len() {
-                let piece = (self.split)(text, from);
+            while queued < AHEAD && !open && split_to < text.len() {
+                let piece = (self.split)(text, split_to);
                 if piece.open && !whole {
                     open = true;
                     break;
                 }
-                cache.prefetch(text, from, piece.end);
-                (ends[pieces], from, pieces) = (piece.end, piece.end, pieces + 1);
+                cache.prefetch(text, split_to, piece.end);
+                ends[(next + queued) % AHEAD] = piece.end;
+                (split_to, queued) = (piece.end, queued + 1);
             }
-            for &end in &ends[..pieces] {
-                tokens += self.piece(cache, text, at, end);
-                at = end;
-            }
-            if open || at == text.len() {
+            if queued == 0 {
                 return (at, tokens);
             }
+            let end = ends[next];
+            tokens += self.piece(cache, text, at, end);
+            (at, next, queued) = (end, (next + 1) % AHEAD, queued - 1);
         }
     }
 }
@@ -249,6 +250,9 @@ struct StreamCounter {
     open: Vec<u8>,
     /// Tokens of the stream before `open`.
     settled: u64,
+    /// Tokens of `open` as if the stream ended there (the last push's count
+    /// less `settled`).
+    open_tokens: u64,
     /// Long open pieces seen on earlier pushes, by their offset in `open`.
     growing: Vec<Growing>,
 }
@@ -303,6 +307,15 @@ impl Counter for StreamCounter {
             self.growing.clear();
             text = &text[cut..];
         }
+        if self.open.last() == Some(&b'\n')
+            && text.first().is_some_and(|&b| parallel::starts_cut(b))
+        {
+            // A piece must end at this cut (see `parallel`): the open pieces
+            // are final, with the count they had as the stream's end.
+            self.settled += self.open_tokens;
+            self.open.clear();
+            self.growing.clear();
+        }
         if !self.open.is_empty() {
             // The open pieces usually settle within the first bytes of the
             // new text: join just those, and count the rest in place.
@@ -350,6 +363,7 @@ impl Counter for StreamCounter {
             growing.at -= settled_len;
             std::mem::take(&mut growing.seen)
         });
+        self.open_tokens = open;
         self.settled + open
     }
 
@@ -357,6 +371,7 @@ impl Counter for StreamCounter {
     fn reset(&mut self) {
         self.open.clear();
         self.settled = 0;
+        self.open_tokens = 0;
         self.growing.clear();
     }
 }

@@ -25,7 +25,7 @@ pub(super) fn threads() -> usize {
 }
 
 /// Whether `byte` may follow a newline at a cut.
-fn starts_cut(byte: u8) -> bool {
+pub(super) fn starts_cut(byte: u8) -> bool {
     byte.is_ascii_alphanumeric()
 }
 

@@ -311,39 +311,117 @@ fn skip(text: &[u8], mut at: usize, run: impl Fn(u8) -> bool) -> usize {
     at
 }
 
-/// The commonest pieces when they are plain ASCII and end before an ASCII
-/// byte that decides them: o200k's `[ ]?[A-Z]*[a-z]*` (a word, with at
-/// least one letter; uppercase runs followed by lowercase are one piece, a
-/// lowercase run then an uppercase letter ends it), and 1–3 digits.
+/// The classes of an ASCII byte.
 #[inline]
-fn ascii_o200k(text: &[u8], at: usize) -> Option<usize> {
-    if let Some(end) = ascii_digits(text, at) {
-        return Some(end);
-    }
-    let start = at + usize::from(text[at] == b' ');
-    let upper = skip(text, start, |byte| byte.is_ascii_uppercase());
-    let end = skip(text, upper, |byte| byte.is_ascii_lowercase());
-    (end > start && text.get(end).is_some_and(|&byte| ends_ascii(byte))).then_some(end)
+fn ascii_class(byte: u8) -> u8 {
+    STAGE2[0][usize::from(byte)]
 }
 
-/// cl100k's `[ ]?[A-Za-z]+` and 1–3 digits, as [`ascii_o200k`].
+/// Whether an ASCII byte is `[^\s\p{L}\p{N}]`.
+#[inline]
+fn is_ascii_other(byte: u8) -> bool {
+    byte < 0x80 && ascii_class(byte) & (SPACE | LETTER | NUMBER) == 0
+}
+
+/// o200k's pre-tokenizer on plain ASCII, when the bytes at hand decide.
+#[inline]
+fn ascii_o200k(text: &[u8], at: usize) -> Option<usize> {
+    ascii::<true>(text, at)
+}
+
+/// cl100k's pre-tokenizer on plain ASCII, when the bytes at hand decide.
 #[inline]
 fn ascii_cl100k(text: &[u8], at: usize) -> Option<usize> {
-    if let Some(end) = ascii_digits(text, at) {
+    ascii::<false>(text, at)
+}
+
+/// The piece at `at` when it is plain ASCII and ends before an ASCII byte
+/// that decides it (else `None`, and the general path decides):
+/// - 1–3 digits;
+/// - a word after an optional prefix (a space, tab or punctuation): o200k's
+///   `[A-Z]*[a-z]*` (uppercase then lowercase is one piece; a lowercase run
+///   ends at an uppercase letter), cl100k's `[A-Za-z]+`;
+/// - ` ?[^\s\p{L}\p{N}]+` with its CR/LF (and, in o200k, `/`) tail;
+/// - a whitespace run, cut as `\s*[\r\n]+|\s+(?!\S)|\s+` cut it.
+///
+/// `'` is left to the general path (contractions).
+#[inline]
+fn ascii<const O200K: bool>(text: &[u8], at: usize) -> Option<usize> {
+    let first = text[at];
+    let next = *text.get(at + 1)?;
+    if first >= 0x80 || next >= 0x80 || first == b'\'' || next == b'\'' {
+        return None;
+    }
+    let class = ascii_class(first);
+    if class & NUMBER != 0 {
+        return ascii_digits(text, at);
+    }
+    if class & LETTER != 0 {
+        return ascii_word::<O200K>(text, at);
+    }
+    let newline = first == b'\r' || first == b'\n';
+    if next.is_ascii_alphabetic() {
+        // `first` is the word's prefix, unless it is a newline.
+        return if newline {
+            Some(at + 1)
+        } else {
+            ascii_word::<O200K>(text, at + 1)
+        };
+    }
+    if class & SPACE == 0 || (first == b' ' && is_ascii_other(next)) {
+        let start = if class & SPACE == 0 { at } else { at + 1 };
+        let mut end = skip(text, start, is_ascii_other);
+        if text.get(end).is_none_or(|&byte| byte >= 0x80) {
+            return None;
+        }
+        if matches!(text[end], b'\r' | b'\n') {
+            end = skip(text, end, |byte| {
+                byte == b'\r' || byte == b'\n' || (O200K && byte == b'/')
+            });
+            text.get(end)?;
+        }
         return Some(end);
     }
-    let start = at + usize::from(text[at] == b' ');
-    let end = skip(text, start, |byte| byte.is_ascii_alphabetic());
-    (end > start && text.get(end).is_some_and(|&byte| ends_ascii(byte))).then_some(end)
+    // Whitespace not followed by a letter.
+    let (mut end, mut last_newline) = (at, None);
+    while let Some(&byte) = text.get(end) {
+        if byte >= 0x80 {
+            return None; // perhaps more whitespace
+        }
+        if ascii_class(byte) & SPACE == 0 {
+            break;
+        }
+        if byte == b'\r' || byte == b'\n' {
+            last_newline = Some(end + 1);
+        }
+        end += 1;
+    }
+    text.get(end)?;
+    Some(match last_newline {
+        Some(newline_end) => newline_end,
+        None if end - at >= 2 => end - 1,
+        None => end,
+    })
+}
+
+/// The word at `at`, which is an ASCII letter: o200k's `[A-Z]*[a-z]*` or
+/// cl100k's `[A-Za-z]+`, if an ASCII byte that is no letter and not `'`
+/// follows.
+#[inline]
+fn ascii_word<const O200K: bool>(text: &[u8], at: usize) -> Option<usize> {
+    let end = if O200K {
+        let upper = skip(text, at, |byte| byte.is_ascii_uppercase());
+        skip(text, upper, |byte| byte.is_ascii_lowercase())
+    } else {
+        skip(text, at, |byte| byte.is_ascii_alphabetic())
+    };
+    (end > at && text.get(end).is_some_and(|&byte| ends_ascii(byte))).then_some(end)
 }
 
 /// `\p{N}{1,3}` over ASCII digits: three, or fewer before an ASCII byte
 /// that is no digit.
 #[inline]
 fn ascii_digits(text: &[u8], at: usize) -> Option<usize> {
-    if !text[at].is_ascii_digit() {
-        return None;
-    }
     let end = skip(text, at, |byte| byte.is_ascii_digit()).min(at + 3);
     (end == at + 3 || text.get(end).is_some_and(|&byte| byte < 0x80)).then_some(end)
 }
@@ -363,8 +441,10 @@ mod tests {
     /// Random text over [`ALPHABET`], with now and then any character.
     fn text() -> impl Strategy<Value = String> {
         let chars: Vec<char> = ALPHABET.chars().collect();
+        let ascii: Vec<char> = "aAzZsS09 \t\n\r\x0b\x1f\0'/.(_-".chars().collect();
         let char = prop_oneof![
-            9 => prop::sample::select(chars),
+            5 => prop::sample::select(chars),
+            4 => prop::sample::select(ascii),
             1 => any::<char>(),
         ];
         prop::collection::vec(char, 0..48).prop_map(|chars| chars.into_iter().collect())
