@@ -15,15 +15,15 @@ pub(super) const SHORT: usize = 14;
 /// punctuation are mostly shorter).
 pub(super) const LONG: usize = 56;
 
-/// Slots of the cache of long pieces (1 MiB).
-const LONG_BITS: u32 = 14;
+/// Slots of the cache of long pieces (512 KiB).
+const LONG_BITS: u32 = 13;
 
 /// Slots of a new cache (64 KiB: a short stream stays small).
 const FIRST_BITS: u32 = 12;
 
-/// Most slots (4 MiB): enough for the distinct pieces of a large corpus
-/// to hit ~98 % of the time.
-const LAST_BITS: u32 = 18;
+/// Most slots (2 MiB): enough for the distinct pieces of a large corpus
+/// to hit ~97 % of the time.
+const LAST_BITS: u32 = 17;
 
 /// A direct-mapped cache that grows while it misses often.
 pub(super) struct Cache {

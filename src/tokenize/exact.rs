@@ -18,9 +18,10 @@ use super::{Counter, Encoding, Tokenizer, parallel};
 /// parallel count, a few counters in turn).
 const POOL: usize = 8;
 
-/// An open piece longer than [`LONG`] is counted a byte at a time by an
-/// [`Appendable`], so a long piece arriving in small pushes costs what its
-/// bytes cost, not its length times the pushes.
+/// An open piece longer than [`LONG`] is merged afresh the first time it
+/// is open; open again on a later push (it is growing), it is counted a byte
+/// at a time by an [`Appendable`], so a long piece arriving in small pushes
+/// costs what its bytes cost, not its length times the pushes.
 /// Bytes of a push joined to the open pieces before the rest is counted in
 /// place.
 const JOIN: usize = 64;
@@ -84,12 +85,15 @@ impl Exact {
     }
 }
 
+/// The environment variable naming the test gate of [`wait_for_test_gate`].
+const TEST_GATE: &str = "TOKMETER_TEST_VOCABULARY_GATE";
+
 /// Holds the vocabulary's load back until the file named by
 /// `TOKMETER_TEST_VOCABULARY_GATE` exists, so tests can show that output
 /// does not wait for the load. Unset (always, outside tests), it costs one
 /// environment look-up per load.
 fn wait_for_test_gate() {
-    let Some(gate) = std::env::var_os("TOKMETER_TEST_VOCABULARY_GATE") else {
+    let Some(gate) = std::env::var_os(TEST_GATE) else {
         return;
     };
     while !std::path::Path::new(&gate).exists() {
@@ -117,9 +121,17 @@ impl Tokenizer for Exact {
     }
 
     /// Loads the vocabulary on a thread of its own, once.
+    ///
+    /// Viewing the tables in place takes microseconds, so this loads on the
+    /// calling thread and the stream never waits; only a test holding the
+    /// load back (see [`wait_for_test_gate`]) gets a thread.
     fn prepare_in_background(&self) {
         let (cell, started) = self.slot();
         if cell.get().is_some() || started.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if std::env::var_os(TEST_GATE).is_none() {
+            self.engine();
             return;
         }
         let exact = *self;
@@ -261,8 +273,8 @@ struct StreamCounter {
 struct Growing {
     /// Its offset in the counter's open text.
     at: usize,
-    /// Counts of its prefixes.
-    prefixes: Appendable,
+    /// Counts of its prefixes, from its second push on.
+    prefixes: Option<Appendable>,
     /// Whether the current push saw it.
     seen: bool,
 }
@@ -403,20 +415,17 @@ fn count_stream(
 
 /// The token count of the long open piece `bytes` at offset `at`.
 fn count_growing(engine: &Engine, growing: &mut Vec<Growing>, at: usize, bytes: &[u8]) -> u64 {
-    let index = match growing.iter().position(|growing| growing.at == at) {
-        Some(index) => index,
-        None => {
-            growing.push(Growing {
-                at,
-                prefixes: Appendable::default(),
-                seen: false,
-            });
-            growing.len() - 1
-        }
+    let Some(entry) = growing.iter_mut().find(|growing| growing.at == at) else {
+        growing.push(Growing {
+            at,
+            prefixes: None,
+            seen: true,
+        });
+        return engine.vocabulary.count(bytes);
     };
-    let entry = &mut growing[index];
     entry.seen = true;
-    entry.prefixes.count(&engine.vocabulary, bytes)
+    let prefixes = entry.prefixes.get_or_insert_with(Appendable::default);
+    prefixes.count(&engine.vocabulary, bytes)
 }
 
 #[cfg(test)]

@@ -270,6 +270,10 @@ pub(super) fn cl100k(text: &[u8], at: usize) -> Piece {
     }
 }
 
+/// An ASCII fast path: the end of the piece at a byte offset and whether
+/// it is open, when plain ASCII decides it.
+type AsciiSplit = fn(&[u8], usize) -> Option<(usize, bool)>;
+
 /// The end of the piece at `at`: the ASCII fast path `ascii` if it knows,
 /// else `others` (every alternative before the whitespace ones), else the
 /// whitespace alternatives. Every character matches one of them; one
@@ -278,10 +282,11 @@ pub(super) fn cl100k(text: &[u8], at: usize) -> Piece {
 fn first_match(
     reader: &mut Reader,
     at: usize,
-    ascii: fn(&[u8], usize) -> Option<usize>,
+    ascii: AsciiSplit,
     others: impl FnOnce(&mut Reader, usize) -> Option<usize>,
 ) -> usize {
-    if let Some(end) = ascii(reader.text, at) {
+    if let Some((end, open)) = ascii(reader.text, at) {
+        reader.at_end |= open;
         return end;
     }
     let first = reader.get(at).expect("a piece starts before the end");
@@ -325,13 +330,13 @@ fn is_ascii_other(byte: u8) -> bool {
 
 /// o200k's pre-tokenizer on plain ASCII, when the bytes at hand decide.
 #[inline]
-fn ascii_o200k(text: &[u8], at: usize) -> Option<usize> {
+fn ascii_o200k(text: &[u8], at: usize) -> Option<(usize, bool)> {
     ascii::<true>(text, at)
 }
 
 /// cl100k's pre-tokenizer on plain ASCII, when the bytes at hand decide.
 #[inline]
-fn ascii_cl100k(text: &[u8], at: usize) -> Option<usize> {
+fn ascii_cl100k(text: &[u8], at: usize) -> Option<(usize, bool)> {
     ascii::<false>(text, at)
 }
 
@@ -344,43 +349,52 @@ fn ascii_cl100k(text: &[u8], at: usize) -> Option<usize> {
 /// - ` ?[^\s\p{L}\p{N}]+` with its CR/LF (and, in o200k, `/`) tail;
 /// - a whitespace run, cut as `\s*[\r\n]+|\s+(?!\S)|\s+` cut it.
 ///
-/// `'` is left to the general path (contractions).
+/// `'` is left to the general path (contractions). The flag is whether the
+/// piece is open: punctuation and whitespace that reach the end of the text.
 #[inline]
-fn ascii<const O200K: bool>(text: &[u8], at: usize) -> Option<usize> {
+fn ascii<const O200K: bool>(text: &[u8], at: usize) -> Option<(usize, bool)> {
     let first = text[at];
-    let next = *text.get(at + 1)?;
-    if first >= 0x80 || next >= 0x80 || first == b'\'' || next == b'\'' {
+    if first >= 0x80 || first == b'\'' {
         return None;
     }
     let class = ascii_class(first);
+    let Some(&next) = text.get(at + 1) else {
+        // The last character: punctuation or whitespace is a piece to the
+        // end, which more text could extend.
+        return (class & (LETTER | NUMBER) == 0).then_some((at + 1, true));
+    };
+    if next >= 0x80 || next == b'\'' {
+        return None;
+    }
     if class & NUMBER != 0 {
-        return ascii_digits(text, at);
+        return ascii_digits(text, at).map(|end| (end, false));
     }
     if class & LETTER != 0 {
-        return ascii_word::<O200K>(text, at);
+        return ascii_word::<O200K>(text, at).map(|end| (end, false));
     }
     let newline = first == b'\r' || first == b'\n';
     if next.is_ascii_alphabetic() {
         // `first` is the word's prefix, unless it is a newline.
         return if newline {
-            Some(at + 1)
+            Some((at + 1, false))
         } else {
-            ascii_word::<O200K>(text, at + 1)
+            ascii_word::<O200K>(text, at + 1).map(|end| (end, false))
         };
     }
     if class & SPACE == 0 || (first == b' ' && is_ascii_other(next)) {
         let start = if class & SPACE == 0 { at } else { at + 1 };
         let mut end = skip(text, start, is_ascii_other);
-        if text.get(end).is_none_or(|&byte| byte >= 0x80) {
-            return None;
+        match text.get(end) {
+            None => return Some((end, true)),
+            Some(&byte) if byte >= 0x80 => return None,
+            Some(b'\r' | b'\n') => {
+                end = skip(text, end, |byte| {
+                    byte == b'\r' || byte == b'\n' || (O200K && byte == b'/')
+                });
+            }
+            Some(_) => {}
         }
-        if matches!(text[end], b'\r' | b'\n') {
-            end = skip(text, end, |byte| {
-                byte == b'\r' || byte == b'\n' || (O200K && byte == b'/')
-            });
-            text.get(end)?;
-        }
-        return Some(end);
+        return Some((end, end == text.len()));
     }
     // Whitespace not followed by a letter.
     let (mut end, mut last_newline) = (at, None);
@@ -396,11 +410,14 @@ fn ascii<const O200K: bool>(text: &[u8], at: usize) -> Option<usize> {
         }
         end += 1;
     }
-    text.get(end)?;
+    if end == text.len() {
+        // `\s*[\r\n]+` first, else `\s+$`; more text could extend the run.
+        return Some((last_newline.unwrap_or(end), true));
+    }
     Some(match last_newline {
-        Some(newline_end) => newline_end,
-        None if end - at >= 2 => end - 1,
-        None => end,
+        Some(newline_end) => (newline_end, false),
+        None if end - at >= 2 => (end - 1, false),
+        None => (end, false),
     })
 }
 
