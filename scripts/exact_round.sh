@@ -72,7 +72,8 @@ python3 -c "h,o,c,oh,oo=$h,$o,$c,$oh,$oo; print(f'after: heuristic {h*1e3:.2f}, 
 echo
 echo "## peak memory, exact o200k_base, prose.txt (KiB)"
 for bin in "$old" "$new"; do
-    /usr/bin/time -f "$bin: %M KiB" "$bin" -s none -t o200k_base -f raw "$corpus/prose.txt" > /dev/null
+    /usr/bin/time -o "$work/m.txt" -f "$bin: %M KiB" "$bin" -s none -t o200k_base -f raw "$corpus/prose.txt" > /dev/null
+    cat "$work/m.txt"
 done
 
 echo
