@@ -6,7 +6,7 @@
 //! count the vocabulary gave it, so a hit returns exactly what counting the
 //! piece again would.
 
-use super::vocabulary::Vocabulary;
+use super::vocabulary::{RankCache, Vocabulary};
 
 /// Longest piece kept: the key's last two bytes hold its length and count.
 pub(super) const SHORT: usize = 14;
@@ -36,6 +36,8 @@ pub(super) struct Cache {
     /// Pieces of `SHORT + 1..=LONG` bytes: `LONG` bytes zero-padded, then
     /// `len | count << 8 | hash << 32`; allocated on first use.
     long: Vec<[u64; LONG / 8 + 1]>,
+    /// Ranks for the merges of missed pieces.
+    ranks: Option<RankCache>,
 }
 
 impl Default for Cache {
@@ -45,6 +47,7 @@ impl Default for Cache {
             bits: FIRST_BITS,
             misses: 0,
             long: Vec::new(),
+            ranks: None,
         }
     }
 }
@@ -127,7 +130,8 @@ impl Cache {
             return slot[1] >> 56;
         }
         // A piece of at most 14 bytes has at most 14 tokens.
-        let count = vocabulary.count(&text[at..end]);
+        let ranks = self.ranks.get_or_insert_with(RankCache::default);
+        let count = vocabulary.count_with(&text[at..end], ranks);
         *slot = [low, high | count << 56];
         self.misses += 1;
         if self.misses > self.slots.len() && self.bits < LAST_BITS {
@@ -162,7 +166,8 @@ impl Cache {
             return info >> 8 & 0xff;
         }
         // A piece of at most 56 bytes has at most 56 tokens.
-        let count = vocabulary.count(piece);
+        let ranks = self.ranks.get_or_insert_with(RankCache::default);
+        let count = vocabulary.count_with(piece, ranks);
         key[LONG / 8] |= count << 8;
         *slot = key;
         count
