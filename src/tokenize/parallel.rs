@@ -8,6 +8,7 @@
 //! count of the whole is the sum of the parts' counts.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::cache::Cache;
 use super::exact::Engine;
@@ -75,31 +76,49 @@ pub(super) fn count(
     text: &[u8],
     threads: usize,
 ) -> u64 {
-    count_parts(engine, cache, text, &cuts(text, threads, PART_MIN))
+    let bounds = cuts(text, threads * PARTS_PER_THREAD, PART_MIN);
+    count_parts(engine, cache, text, &bounds, threads)
 }
 
+/// Parts per thread: threads take the next part when done with one, so a
+/// thread the system runs less (a busy core) holds the others up by one
+/// small part at most.
+const PARTS_PER_THREAD: usize = 4;
+
 /// The token count of `text`, its parts between `bounds` (cuts, with 0 and
-/// `text.len()`) counted on threads of their own but the first.
-fn count_parts(engine: &'static Engine, cache: &mut Cache, text: &[u8], bounds: &[usize]) -> u64 {
+/// `text.len()`) counted by the calling thread and up to `threads - 1`
+/// others, each taking the next part until none is left.
+fn count_parts(
+    engine: &'static Engine,
+    cache: &mut Cache,
+    text: &[u8],
+    bounds: &[usize],
+    threads: usize,
+) -> u64 {
     let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let Some((first, others)) = parts.split_first() else {
-        return 0;
+    let next = AtomicUsize::new(0);
+    let work = |cache: &mut Cache| {
+        let mut tokens = 0;
+        while let Some(part) = parts.get(next.fetch_add(1, Ordering::Relaxed)) {
+            tokens += engine.count_whole(cache, part);
+        }
+        tokens
     };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (others.iter())
-            .map(|part| {
-                scope.spawn(move || {
+        let helpers: Vec<_> = (1..threads.min(parts.len()))
+            .map(|_| {
+                scope.spawn(|| {
                     let mut cache = engine.take_cache();
-                    let tokens = engine.count_whole(&mut cache, part);
+                    let tokens = work(&mut cache);
                     engine.give_cache(cache);
                     tokens
                 })
             })
             .collect();
-        let mut tokens = engine.count_whole(cache, first);
-        for handle in handles {
+        let mut tokens = work(cache);
+        for helper in helpers {
             // A panic while counting is a bug; pass it on.
-            tokens += handle
+            tokens += helper
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
@@ -165,10 +184,10 @@ mod tests {
                     }))
                     .chain([text.len()])
                     .collect();
-                prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &every), whole);
+                prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &every, 3), whole);
                 let bounds = cuts(text.as_bytes(), parts, 1);
                 prop_assert!(bounds.len() <= parts + 1);
-                prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &bounds), whole);
+                prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &bounds, parts), whole);
             }
         }
     }
