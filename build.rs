@@ -10,8 +10,11 @@ use std::path::PathBuf;
 #[allow(dead_code)]
 #[path = "src/pricing/schema.rs"]
 mod schema;
+#[path = "build/vocabulary.rs"]
+mod vocabulary;
 
 fn main() {
+    vocabulary::generate();
     println!("cargo::rerun-if-changed=pricing.toml");
     println!("cargo::rerun-if-changed=src/pricing/schema.rs");
     let text = std::fs::read_to_string("pricing.toml").expect("pricing.toml is readable");

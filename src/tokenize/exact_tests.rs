@@ -136,36 +136,6 @@ fn golden_samples_count_exactly() {
     }
 }
 
-/// With a lazy DFA cache too small to keep its states, saved states go
-/// stale all the time; searches must notice and start over.
-#[test]
-fn cache_clears_keep_counts_exact() {
-    let config = dfa::Config::new()
-        .cache_capacity(0)
-        .skip_cache_capacity_check(true);
-    let engine = Box::leak(Box::new(Engine::new(Encoding::O200kBase, Some(config))));
-    let mut counter = StreamCounter {
-        exact: Exact::o200k_base(),
-        engine: Some(engine),
-        scratch: None,
-        stream: Stream::default(),
-    };
-    for (text, [o200k, _]) in golden().iter().step_by(7) {
-        counter.reset();
-        let pushes = cut(text, &[3, 1, 5, 2]);
-        let running = pushes
-            .iter()
-            .map(|push| counter.push(push.as_bytes()))
-            .last();
-        assert_eq!(running.unwrap_or(0), *o200k, "{text:?}");
-    }
-    let clears = counter
-        .scratch
-        .as_ref()
-        .map_or(0, |s| s.cache.clear_count());
-    assert!(clears > 100, "{clears} clears");
-}
-
 /// A reset forgets settled pieces and the open tail alike.
 #[test]
 fn reset_starts_from_zero() {

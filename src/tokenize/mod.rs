@@ -5,9 +5,13 @@
 //! the text fed so far. The meter turns those running counts into per-chunk
 //! figures, so a tokenizer never decides how counts are split across chunks.
 
+mod cache;
 mod chunk;
 mod exact;
 mod heuristic;
+mod parallel;
+mod split;
+mod vocabulary;
 
 pub use chunk::ChunkTokenizer;
 pub use exact::Exact;

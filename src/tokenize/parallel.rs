@@ -1,0 +1,218 @@
+//! Counting one large text on all cores: the text is cut where a piece must
+//! end in both encodings, and the parts are counted apart and added up.
+//!
+//! Invariant: a cut is a newline followed by an ASCII letter or digit. No
+//! pre-tokenizer alternative matches across it (only CR/LF runs, whitespace
+//! runs and a punctuation run's CR/LF tail take a newline, and each stops
+//! before a letter or digit), and the split has no look-behind, so the
+//! count of the whole is the sum of the parts' counts.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::cache::Cache;
+use super::exact::Engine;
+
+/// Pushes at least this long are worth counting in parallel.
+const PARALLEL_MIN: usize = 256 << 10;
+
+/// Parts shorter than this are not worth a thread.
+const PART_MIN: usize = 64 << 10;
+
+/// The number of threads a parallel count uses: the cores available.
+pub(super) fn threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// Whether `byte` may follow a newline at a cut.
+pub(super) fn starts_cut(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+}
+
+/// The last cut in `text` (the offset of the letter or digit after a
+/// newline) if `text` is long enough to count in parallel and there is
+/// more than one core.
+pub(super) fn worth_cutting(text: &[u8]) -> Option<usize> {
+    if text.len() < PARALLEL_MIN || threads() < 2 {
+        return None;
+    }
+    memchr::memrchr_iter(b'\n', text)
+        .find(|&at| text.get(at + 1).is_some_and(|&byte| starts_cut(byte)))
+        .map(|at| at + 1)
+}
+
+/// The first cut at or after `from`, if any.
+fn cut_from(text: &[u8], from: usize) -> Option<usize> {
+    if from >= text.len() {
+        return None;
+    }
+    memchr::memchr_iter(b'\n', &text[from.saturating_sub(1)..])
+        .map(|at| at + from.saturating_sub(1) + 1)
+        .find(|&at| at >= from && text.get(at).is_some_and(|&byte| starts_cut(byte)))
+}
+
+/// Where to cut `text` into about `parts` parts of at least `part_min`
+/// bytes: the part boundaries, 0 and `text.len()` included.
+fn cuts(text: &[u8], parts: usize, part_min: usize) -> Vec<usize> {
+    let mut bounds = vec![0];
+    let size = (text.len() / parts.max(1)).max(part_min);
+    while let Some(cut) = cut_from(text, bounds[bounds.len() - 1] + size) {
+        if bounds.len() == parts || text.len() - cut < part_min {
+            break;
+        }
+        bounds.push(cut);
+    }
+    bounds.push(text.len());
+    bounds
+}
+
+/// The token count of `text` (valid UTF-8) as a whole stream ending there,
+/// on up to `threads` threads; `cache` serves the calling thread, the
+/// others take caches from the engine's pool.
+pub(super) fn count(
+    engine: &'static Engine,
+    cache: &mut Cache,
+    text: &[u8],
+    threads: usize,
+) -> u64 {
+    let bounds = cuts(text, threads * PARTS_PER_THREAD, PART_MIN);
+    count_parts(engine, cache, text, &bounds, threads)
+}
+
+/// Parts per thread: threads take the next part when done with one, so a
+/// thread the system runs less (a busy core) holds the others up by one
+/// small part at most.
+const PARTS_PER_THREAD: usize = 4;
+
+/// The token count of `text`, its parts between `bounds` (cuts, with 0 and
+/// `text.len()`) counted by the calling thread and up to `threads - 1`
+/// others, each taking the next part until none is left.
+fn count_parts(
+    engine: &'static Engine,
+    cache: &mut Cache,
+    text: &[u8],
+    bounds: &[usize],
+    threads: usize,
+) -> u64 {
+    let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let next = AtomicUsize::new(0);
+    let work = |cache: &mut Cache| {
+        let mut tokens = 0;
+        while let Some(part) = parts.get(next.fetch_add(1, Ordering::Relaxed)) {
+            tokens += engine.count_whole(cache, part);
+        }
+        tokens
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(parts.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut cache = engine.take_cache();
+                    let tokens = work(&mut cache);
+                    engine.give_cache(cache);
+                    tokens
+                })
+            })
+            .collect();
+        let mut tokens = work(cache);
+        for helper in helpers {
+            // A panic while counting is a bug; pass it on.
+            tokens += helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        tokens
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::{Exact, Tokenizer};
+    use proptest::prelude::*;
+
+    /// Lines that start with letters, digits and everything else.
+    fn text() -> impl Strategy<Value = String> {
+        let line = prop::sample::select(vec![
+            "Hello",
+            "1999",
+            " indented",
+            "\t",
+            "",
+            "/* c */",
+            "a'",
+            "x  ",
+            "=== ",
+            "漢字",
+            "\r",
+            "s",
+            "'s",
+            "  \n",
+            "!",
+            "Ω",
+            "é",
+        ]);
+        prop::collection::vec(prop::collection::vec(line, 0..4), 0..40).prop_map(|lines| {
+            lines
+                .iter()
+                .map(|words| words.concat())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 200 } else { 3_000 }))]
+
+        /// Cut at every cut point, or into a few parts, the parts' counts add
+        /// up to the whole text's count.
+        #[test]
+        fn parts_add_up(text in text(), parts in 1..5usize) {
+            for exact in [Exact::o200k_base(), Exact::cl100k_base()] {
+                let engine = exact.engine();
+                let mut cache = Cache::default();
+                let whole = engine.count_whole(&mut cache, text.as_bytes());
+                let reference = match exact.name() {
+                    "o200k_base" => bpe_openai::o200k_base(),
+                    _ => bpe_openai::cl100k_base(),
+                };
+                prop_assert_eq!(whole, reference.count(text.as_str()) as u64);
+                let every: Vec<usize> = std::iter::once(0)
+                    .chain((1..text.len()).filter(|&at| {
+                        text.as_bytes()[at - 1] == b'\n' && starts_cut(text.as_bytes()[at])
+                    }))
+                    .chain([text.len()])
+                    .collect();
+                prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &every, 3), whole);
+                let bounds = cuts(text.as_bytes(), parts, 1);
+                prop_assert!(bounds.len() <= parts + 1);
+                prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &bounds, parts), whole);
+            }
+        }
+    }
+
+    /// A push large enough to be counted in parallel counts what a stream
+    /// of small pushes does, and so does the public parallel count.
+    #[test]
+    fn large_pushes_count_as_small_ones() {
+        let line = "The quick brown fox's 42 jumps — über 漢字 😀\n\n  indented\tcode();\n";
+        let text = line.repeat(3 * PARALLEL_MIN / line.len());
+        for exact in [Exact::o200k_base(), Exact::cl100k_base()] {
+            let mut small = exact.counter();
+            let mut running = 0;
+            for piece in text.split_inclusive('\n') {
+                running = small.push(piece.as_bytes());
+            }
+            assert_eq!(exact.count(text.as_bytes()), running);
+            for threads in 1..4 {
+                assert_eq!(exact.count_parallel(text.as_bytes(), threads), running);
+            }
+            let mut large = exact.counter();
+            let middle = (text.len() / 2..).find(|&at| text.is_char_boundary(at));
+            let (head, tail) = text.split_at(middle.unwrap_or(0));
+            assert_eq!(large.push(head.as_bytes()), exact.count(head.as_bytes()));
+            assert_eq!(large.push(tail.as_bytes()), running);
+        }
+    }
+}
