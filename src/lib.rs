@@ -28,25 +28,13 @@
 //! use tokmeter::format::{Format, formatter};
 //! use tokmeter::output::{FlushPolicy, Output};
 //! use tokmeter::pipeline::{self, Settings, Stop};
-//! use tokmeter::{CountMode, Framing, PricingTable, Side};
+//! use tokmeter::{Framing, PricingTable, Side};
 //!
 //! let table = PricingTable::builtin().unwrap();
 //! let model = table.lookup("gpt-4o").unwrap();
 //! let tokenizer = tokmeter::tokenize::Heuristic::default(); // 4 bytes a token
-//! let settings = Settings {
-//!     framing: Framing::Delimiter(b"\n".to_vec()),
-//!     strip_delimiter: false,
-//!     max_chunk: 1 << 20,
-//!     tokenizer: &tokenizer,
-//!     count: CountMode::Stream,
-//!     price: model.price(Side::Output),
-//!     budget: Default::default(),
-//!     spent_before: Default::default(),
-//!     interrupt: None,
-//!     watch: None,
-//!     stop_on_bad_unit: false,
-//!     on_model: None,
-//! };
+//! let lines = Framing::Delimiter(b"\n".to_vec());
+//! let settings = Settings::new(&tokenizer, lines, model.price(Side::Output));
 //! let input: &[u8] = b"12345678\n1234\n";
 //! let mut output = Output::new(Vec::new(), FlushPolicy::Block);
 //! let mut json = formatter(Format::Json, &[]);

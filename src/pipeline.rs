@@ -54,6 +54,28 @@ pub struct Settings<'a> {
     pub on_model: Option<PriceOfModel<'a>>,
 }
 
+impl<'a> Settings<'a> {
+    /// Units cut by `framing`, kept whole, at most 1 MiB each, counted over
+    /// the stream with `tokenizer` at `price`; no budget, no signal flag, no
+    /// status line, bad units skipped, no model named by the stream priced.
+    pub fn new(tokenizer: &'a dyn Tokenizer, framing: Framing, price: Price) -> Settings<'a> {
+        Settings {
+            framing,
+            strip_delimiter: false,
+            max_chunk: 1 << 20,
+            tokenizer,
+            count: CountMode::Stream,
+            price,
+            budget: Budget::default(),
+            spent_before: Totals::default(),
+            interrupt: None,
+            watch: None,
+            stop_on_bad_unit: false,
+            on_model: None,
+        }
+    }
+}
+
 /// Limits that stop the stream before the chunk that would cross them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Budget {

@@ -14,7 +14,7 @@ use tokmeter::format::{Format, formatter};
 use tokmeter::output::{FlushPolicy, Output};
 use tokmeter::pipeline::{Settings, run};
 use tokmeter::tokenize::Heuristic;
-use tokmeter::{CountMode, Framing, Price};
+use tokmeter::{Framing, Price};
 
 /// Hands out the data in reads of the given sizes, in turn.
 struct Pieces<'a> {
@@ -39,20 +39,7 @@ impl Read for Pieces<'_> {
 
 fn meter(data: &[u8], sizes: &[u8]) -> (Vec<u8>, String) {
     let tokenizer = Heuristic::default();
-    let settings = Settings {
-        framing: Framing::Delimiter(b"\n".to_vec()),
-        strip_delimiter: false,
-        max_chunk: 1 << 20,
-        tokenizer: &tokenizer,
-        count: CountMode::Stream,
-        price: Price::ZERO,
-        budget: Default::default(),
-        spent_before: Default::default(),
-        interrupt: None,
-        watch: None,
-        stop_on_bad_unit: false,
-        on_model: None,
-    };
+    let settings = Settings::new(&tokenizer, Framing::Delimiter(b"\n".to_vec()), Price::ZERO);
     let mut decoder = Provider::new(None);
     let mut output = Output::new(Vec::new(), FlushPolicy::Block);
     let mut raw = formatter(Format::Raw, &[]);

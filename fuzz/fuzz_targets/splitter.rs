@@ -12,9 +12,9 @@ use tokmeter::clock::Clock;
 use tokmeter::decode::Text;
 use tokmeter::format::{Format, formatter};
 use tokmeter::output::{FlushPolicy, Output};
-use tokmeter::pipeline::{Budget, Settings, Stop, run};
+use tokmeter::pipeline::{Settings, Stop, run};
 use tokmeter::tokenize::{ChunkTokenizer, Exact, Heuristic};
-use tokmeter::{CountMode, Framing, Meter, Price, Splitter, Tokenizer, Totals};
+use tokmeter::{CountMode, Framing, Meter, Price, Splitter, Tokenizer};
 
 /// A reader returning the given read sizes in turn (0 in the list is read
 /// as 1, so only the end of the data ends the input).
@@ -128,18 +128,9 @@ fuzz_target!(|input: &[u8]| {
     let mut format = formatter(Format::Raw, &[]);
     let mut clock = Clock::start();
     let settings = Settings {
-        framing,
-        strip_delimiter: false,
         max_chunk,
-        tokenizer,
         count: mode,
-        price: Price::ZERO,
-        budget: Budget::default(),
-        spent_before: Totals::default(),
-        interrupt: None,
-        watch: None,
-        stop_on_bad_unit: false,
-        on_model: None,
+        ..Settings::new(tokenizer, framing, Price::ZERO)
     };
     let ending = run(
         reader,

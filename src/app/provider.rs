@@ -7,7 +7,7 @@ use tokmeter::decode::{Provider, Verdict, providers::Format};
 use tokmeter::money::Price;
 use tokmeter::pipeline::{Ending, Stop};
 use tokmeter::pricing::Model;
-use tokmeter::summary::{ProviderSummary, Summary, UsageFigures};
+use tokmeter::summary::{self, ProviderSummary, Summary};
 use tokmeter::tokenize::Tokenizer;
 
 use super::config::{Prompt, StreamConfig};
@@ -98,7 +98,7 @@ pub fn summarize(
             counter.push(&text)
         }),
     };
-    let mut usage = (!decoder.usage.is_empty()).then(|| UsageFigures::of(&decoder.usage));
+    let mut usage = (!decoder.usage.is_empty()).then(|| decoder.usage.clone());
     let reported = usage.clone();
     if let Some(usage) = &mut usage
         && !complete
@@ -106,7 +106,7 @@ pub fn summarize(
         // Cut before the final report: the deltas delivered were billed.
         usage.output = Some(usage.output.unwrap_or(0).max(counted.tokens));
     }
-    let bill = usage.as_ref().and_then(|usage| usage.bill(model));
+    let bill = usage.as_ref().and_then(|usage| summary::bill(usage, model));
     let (billed, tokens, cost) = match bill {
         Some((tokens, cost)) => ("usage", tokens, cost),
         None => {

@@ -15,10 +15,9 @@ use tokmeter::clock::Clock;
 use tokmeter::decode::{Bad, Transcripts};
 use tokmeter::format::Discard;
 use tokmeter::input::{Framing, Source};
-use tokmeter::meter::{CountMode, Totals};
 use tokmeter::money::Price;
 use tokmeter::output::{FlushPolicy, Output};
-use tokmeter::pipeline::{self, Budget, Settings, Stop};
+use tokmeter::pipeline::{self, Settings, Stop};
 use tokmeter::signal::received;
 use tokmeter::summary::{SessionIds, Summary, millis, rate};
 use tokmeter::tokenize::Tokenizer;
@@ -188,18 +187,11 @@ fn price_one(
     let mut report = |bad: &Bad| reports.report(format!("{name}:{}: {}", bad.number, bad.why));
     let mut decoder = Transcripts::new(tokenizer, config.options, config.max_line, &mut report);
     let settings = Settings {
-        framing: Framing::Delimiter(vec![b'\n']),
         strip_delimiter: true,
         max_chunk: config.max_line,
-        tokenizer,
-        count: CountMode::Stream,
-        price: Price::ZERO,
-        budget: Budget::default(),
-        spent_before: Totals::default(),
         interrupt: Some(tokmeter::signal::flag()),
-        watch: None,
         stop_on_bad_unit: config.fail_on_bad_line,
-        on_model: None,
+        ..Settings::new(tokenizer, Framing::Delimiter(vec![b'\n']), Price::ZERO)
     };
     let stop = source.open().map(|reader| {
         let mut nowhere = Output::new(io::sink(), FlushPolicy::Block);

@@ -12,7 +12,7 @@ mod provider;
 mod text;
 
 pub use merge::{Placed, dedupe, merge, read_summaries};
-pub use provider::{ProviderSummary, UsageFigures};
+pub use provider::{ProviderSummary, bill};
 pub use text::{counted, group};
 
 use chrono::{DateTime, Utc};

@@ -23,8 +23,10 @@ pub struct ProviderSummary {
     /// Whether the stream's terminal event came (Gemini has none: its end
     /// is the end of input).
     pub complete: bool,
-    /// The provider's usage, as it reported it (`null` without a report).
-    pub usage: Option<UsageFigures>,
+    /// The provider's usage, normalized (`input` is uncached input,
+    /// `output` includes reasoning), as it reported it; `null` without a
+    /// report.
+    pub usage: Option<Usage>,
     /// tokmeter's count of the stream's text deltas, all kinds.
     pub counted_output_tokens: u64,
     /// Their cost at the model's output price.
@@ -35,91 +37,56 @@ pub struct ProviderSummary {
     pub bad_payloads: u64,
 }
 
-/// A usage report's figures, normalized: `input` is uncached input,
-/// `output` includes reasoning.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct UsageFigures {
-    /// Input read without the cache.
-    pub input: Option<u64>,
-    /// Output, reasoning and tool calls included.
-    pub output: Option<u64>,
-    /// Input read from the cache.
-    pub cache_read: Option<u64>,
-    /// Input written to the cache (5 minutes where there are two).
-    pub cache_write: Option<u64>,
-    /// Input written to Anthropic's 1-hour cache.
-    pub cache_write_1h: Option<u64>,
-    /// The part of `output` spent reasoning.
-    pub reasoning: Option<u64>,
-    /// The cost the provider reported (OpenRouter), as it wrote it.
-    pub reported_cost: Option<String>,
+/// Tokens billed and their cost at `model`'s prices: each class of `usage`
+/// at its own (a cache price the table lacks is the input price; a 1-hour
+/// write the table has no price for pays the cache-write price). `None`
+/// past `u64::MAX`.
+pub fn bill(usage: &Usage, model: &Model) -> Option<(u64, Money)> {
+    let cache_read = model.cache_read.unwrap_or(model.input);
+    let cache_write = model.cache_write.unwrap_or(model.input);
+    let cache_write_1h = model.cache_write_1h.unwrap_or(cache_write);
+    let classes = [
+        (usage.input, model.input),
+        (usage.output, model.output),
+        (usage.cache_read, cache_read),
+        (usage.cache_write, cache_write),
+        (usage.cache_write_1h, cache_write_1h),
+    ];
+    let mut tokens = 0u64;
+    let mut cost = Money::ZERO;
+    for (count, price) in classes {
+        let count = count.unwrap_or(0);
+        tokens = tokens.checked_add(count)?;
+        cost = cost.checked_add(price.cost(count))?;
+    }
+    Some((tokens, cost))
 }
 
-impl UsageFigures {
-    /// The figures of a merged report.
-    pub fn of(usage: &Usage) -> UsageFigures {
-        UsageFigures {
-            input: usage.input,
-            output: usage.output,
-            cache_read: usage.cache_read,
-            cache_write: usage.cache_write,
-            cache_write_1h: usage.cache_write_1h,
-            reasoning: usage.reasoning,
-            reported_cost: usage.cost.clone(),
+/// The field-by-field sum of two streams' usage (`None` past `u64::MAX`);
+/// a reported cost is kept only when both report one, summed exactly.
+fn usage_plus(a: &Usage, b: &Usage) -> Option<Usage> {
+    fn add(a: Option<u64>, b: Option<u64>) -> Option<Option<u64>> {
+        match (a, b) {
+            (Some(a), Some(b)) => a.checked_add(b).map(Some),
+            (a, b) => Some(a.or(b)),
         }
     }
-
-    /// Tokens billed and their cost at `model`'s prices: each class at its
-    /// own (a cache price the table lacks is the input price; a 1-hour
-    /// write the table has no price for pays the cache-write price). `None`
-    /// past `u64::MAX`.
-    pub fn bill(&self, model: &Model) -> Option<(u64, Money)> {
-        let cache_read = model.cache_read.unwrap_or(model.input);
-        let cache_write = model.cache_write.unwrap_or(model.input);
-        let cache_write_1h = model.cache_write_1h.unwrap_or(cache_write);
-        let classes = [
-            (self.input, model.input),
-            (self.output, model.output),
-            (self.cache_read, cache_read),
-            (self.cache_write, cache_write),
-            (self.cache_write_1h, cache_write_1h),
-        ];
-        let mut tokens = 0u64;
-        let mut cost = Money::ZERO;
-        for (count, price) in classes {
-            let count = count.unwrap_or(0);
-            tokens = tokens.checked_add(count)?;
-            cost = cost.checked_add(price.cost(count))?;
-        }
-        Some((tokens, cost))
-    }
-
-    /// The field-by-field sum (`None` past `u64::MAX`); a reported cost
-    /// is kept only when both report one, summed exactly.
-    fn checked_plus(&self, other: &UsageFigures) -> Option<UsageFigures> {
-        fn add(a: Option<u64>, b: Option<u64>) -> Option<Option<u64>> {
-            match (a, b) {
-                (Some(a), Some(b)) => a.checked_add(b).map(Some),
-                (a, b) => Some(a.or(b)),
-            }
-        }
-        let reported_cost = match (&self.reported_cost, &other.reported_cost) {
-            (Some(a), Some(b)) => match (Money::parse(a), Money::parse(b)) {
-                (Ok(a), Ok(b)) => a.checked_add(b).map(|sum| sum.to_string()),
-                _ => None,
-            },
+    let cost = match (&a.cost, &b.cost) {
+        (Some(x), Some(y)) => match (Money::parse(x), Money::parse(y)) {
+            (Ok(x), Ok(y)) => x.checked_add(y).map(|sum| sum.to_string()),
             _ => None,
-        };
-        Some(UsageFigures {
-            input: add(self.input, other.input)?,
-            output: add(self.output, other.output)?,
-            cache_read: add(self.cache_read, other.cache_read)?,
-            cache_write: add(self.cache_write, other.cache_write)?,
-            cache_write_1h: add(self.cache_write_1h, other.cache_write_1h)?,
-            reasoning: add(self.reasoning, other.reasoning)?,
-            reported_cost,
-        })
-    }
+        },
+        _ => None,
+    };
+    Some(Usage {
+        input: add(a.input, b.input)?,
+        output: add(a.output, b.output)?,
+        cache_read: add(a.cache_read, b.cache_read)?,
+        cache_write: add(a.cache_write, b.cache_write)?,
+        cache_write_1h: add(a.cache_write_1h, b.cache_write_1h)?,
+        reasoning: add(a.reasoning, b.reasoning)?,
+        cost,
+    })
 }
 
 impl ProviderSummary {
@@ -135,7 +102,7 @@ impl ProviderSummary {
             }
         };
         let usage = match (&self.usage, &other.usage) {
-            (Some(a), Some(b)) => Some(a.checked_plus(b).ok_or_else(overflow)?),
+            (Some(a), Some(b)) => Some(usage_plus(a, b).ok_or_else(overflow)?),
             (a, b) => a.clone().or_else(|| b.clone()),
         };
         Ok(ProviderSummary {

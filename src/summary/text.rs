@@ -120,7 +120,7 @@ fn push_provider_figures(line: &mut String, p: &ProviderSummary) {
                 }
             }
             line.push_str(&format!(" · usage: {}", figures.join(", ")));
-            if let Some(cost) = &usage.reported_cost {
+            if let Some(cost) = &usage.cost {
                 line.push_str(&format!(" (reported ${cost})"));
             }
         }

@@ -407,20 +407,7 @@ fn through_pipeline(input: &[u8], step: usize, auto: bool) -> (Vec<u8>, String) 
         tokmeter::Framing::Delimiter(b"\n".to_vec()),
         Provider::framing,
     );
-    let settings = Settings {
-        framing,
-        strip_delimiter: false,
-        max_chunk: 1 << 20,
-        tokenizer: &tokenizer,
-        count: tokmeter::CountMode::Stream,
-        price: tokmeter::Price::parse("10").unwrap(),
-        budget: Default::default(),
-        spent_before: Default::default(),
-        interrupt: None,
-        watch: None,
-        stop_on_bad_unit: false,
-        on_model: None,
-    };
+    let settings = Settings::new(&tokenizer, framing, tokmeter::Price::parse("10").unwrap());
     let mut decoder = Provider::new(format);
     let mut output = Out::new(Vec::new(), FlushPolicy::Block);
     let mut raw = formatter(Output::Raw, &[]);

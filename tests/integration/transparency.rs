@@ -214,18 +214,8 @@ proptest! {
         let mut output = Output::new(Vec::new(), FlushPolicy::Block);
         let tokenizer = tokmeter::tokenize::Heuristic::default();
         let settings = Settings {
-            framing,
-            strip_delimiter: false,
             max_chunk,
-            tokenizer: &tokenizer,
-            count: tokmeter::CountMode::Stream,
-            price: tokmeter::Price::ZERO,
-            budget: Default::default(),
-            spent_before: Default::default(),
-            interrupt: None,
-            watch: None,
-            stop_on_bad_unit: false,
-            on_model: None,
+            ..Settings::new(&tokenizer, framing, tokmeter::Price::ZERO)
         };
         let mut clock = tokmeter::clock::Clock::start();
         let mut raw = formatter(Format::Raw, &[]);

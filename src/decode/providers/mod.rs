@@ -185,7 +185,8 @@ pub struct Delta<'a> {
 /// reasoning, so it is added back. `reasoning` is the part of `output`
 /// spent on reasoning. A field is `None` when the payload did not report
 /// it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// In a summary, `cost` is written as `reported_cost`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Input tokens read without the cache.
     pub input: Option<u64>,
@@ -202,6 +203,7 @@ pub struct Usage {
     pub reasoning: Option<u64>,
     /// The cost the provider reports (OpenRouter's `cost`, in USD), as
     /// decimal text without an exponent: `3.29e-05` reads as `0.0000329`.
+    #[serde(rename = "reported_cost")]
     pub cost: Option<String>,
 }
 
