@@ -11,13 +11,19 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::decode::{Decoded, Decoder, Event, FRAMING_PEEK};
-use crate::format::{Formatter, PieceInfo, Record};
+use crate::decode::{Decoded, Decoder, FRAMING_PEEK};
+use crate::format::{Formatter, Record};
 use crate::input::{Framing, Splitter};
 use crate::meter::{CountMode, Measure, Meter, Totals};
 use crate::money::{Money, Price};
 use crate::output::Output;
 use crate::tokenize::Tokenizer;
+
+mod backlog;
+mod events;
+
+use backlog::{BACKLOG_LIMIT, Backlog};
+use events::{EventUnit, Lanes};
 
 /// The output price of a model a stream names, or why it has none.
 pub type PriceOfModel<'a> = &'a dyn Fn(&str) -> Result<Price, String>;
@@ -387,156 +393,7 @@ pub fn run<R: Read, W: Write, D: Decoder>(
     }
 }
 
-/// One unit of a provider stream on its way through the meter.
-struct EventUnit<'e> {
-    event: &'e Event<'e>,
-    /// The output price its text pays.
-    price: Price,
-    needs_timestamp: bool,
-}
-
-impl EventUnit<'_> {
-    /// Counts the unit's text deltas, each in its own lane, and writes the
-    /// unit (or, past the budget, nothing): its bytes as they came and a
-    /// record per delta, as the formatter says. `Err` is why the session
-    /// stops.
-    #[allow(clippy::too_many_arguments)]
-    fn meter<W: Write>(
-        &self,
-        lanes: &mut Lanes,
-        meter: &mut Meter,
-        output: &mut Output<W>,
-        formatter: &mut dyn Formatter,
-        clock: &mut Clock,
-        timestamp: &mut Vec<u8>,
-        settings: &Settings<'_>,
-    ) -> Result<(), Stop> {
-        let pieces = self.event.pieces;
-        let mut measures = Vec::with_capacity(pieces.len());
-        let mut sum = Measure::ZERO;
-        for piece in pieces {
-            let lane = lanes.lane(piece.choice, piece.kind as u8, settings, self.price);
-            let measure = lane.measure(piece.text.as_bytes());
-            sum = sum.plus(measure);
-            measures.push(measure);
-        }
-        if settings.budget != Budget::default() {
-            let spent = settings.spent_before.plus(meter.totals());
-            if let Some(why) = settings.budget.exceeded(
-                spent.tokens + sum.tokens,
-                spent.cost.saturating_add(sum.cost),
-            ) {
-                return Err(Stop::BudgetExceeded(why));
-            }
-        }
-        if self.needs_timestamp && !pieces.is_empty() {
-            timestamp.clear();
-            clock.write_now(timestamp);
-        }
-        formatter.passthrough(output.buffer(), self.event.bytes);
-        let first_id = meter.totals().chunks;
-        for ((piece, measure), id) in pieces.iter().zip(&measures).zip(first_id..) {
-            let record = Record {
-                content: piece.text.as_bytes(),
-                valid_utf8: true,
-                tokens: measure.tokens,
-                cost: measure.cost,
-                timestamp,
-                chunk_id: id,
-                piece: Some(PieceInfo {
-                    kind: piece.kind,
-                    choice: piece.choice,
-                    event: &piece.event,
-                }),
-            };
-            formatter.chunk(output.buffer(), &record);
-        }
-        meter.record_run(sum, self.event.bytes.len(), pieces.len() as u64);
-        if let Some(watch) = settings.watch {
-            watch(meter.totals());
-        }
-        output.end_chunk(meter.totals()).map_err(write_stop)
-    }
-}
-
-/// The meters of a stream's text deltas: each choice and kind of text is
-/// a stream of its own, counted over its whole length.
-#[derive(Default)]
-struct Lanes {
-    lanes: Vec<((u32, u8), Meter)>,
-}
-
-impl Lanes {
-    /// The meter of one choice and kind, priced at `price`.
-    fn lane(&mut self, choice: u32, kind: u8, settings: &Settings<'_>, price: Price) -> &mut Meter {
-        let key = (choice, kind);
-        let at = match self.lanes.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
-            None => {
-                let meter = Meter::new(settings.tokenizer, settings.count, price);
-                self.lanes.push((key, meter));
-                self.lanes.len() - 1
-            }
-        };
-        let meter = &mut self.lanes[at].1;
-        meter.set_price(price);
-        meter
-    }
-}
-
-/// Most bytes of chunks passed through uncounted while a vocabulary loads;
-/// past it the stream waits for the load.
-const BACKLOG_LIMIT: usize = 16 << 20;
-
-/// Chunks written out before the tokenizer was ready, to be counted in order.
-#[derive(Default)]
-struct Backlog {
-    /// Their contents, one after another.
-    text: Vec<u8>,
-    /// Where each ends in `text`.
-    ends: Vec<usize>,
-    /// The chunk number of the first.
-    first: u64,
-}
-
-impl Backlog {
-    fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    fn push(&mut self, content: &[u8], chunk_id: u64) {
-        if self.is_empty() {
-            self.first = chunk_id;
-        }
-        self.text.extend_from_slice(content);
-        self.ends.push(self.text.len());
-    }
-
-    /// Counts the chunks (waiting for the tokenizer if need be) and adds
-    /// their tokens to the meter's totals and, for those written out whole,
-    /// to the output's account. Flushes first, so that every chunk still
-    /// buffered is accounted at once; returns the flush's error.
-    fn count<W: Write>(&mut self, meter: &mut Meter, output: &mut Output<W>) -> io::Result<()> {
-        let flushed = output.flush();
-        let delivered_chunks = output.delivered().chunks;
-        let mut delivered = Measure::ZERO;
-        let mut start = 0;
-        for (number, &end) in (self.first..).zip(&self.ends) {
-            let measure = meter.measure(&self.text[start..end]);
-            meter.record_run(measure, 0, 0);
-            if number < delivered_chunks {
-                delivered = delivered.plus(measure);
-            }
-            start = end;
-        }
-        output.add_delivered(delivered);
-        self.text.clear();
-        self.ends.clear();
-        flushed
-    }
-}
-
-fn write_stop(err: io::Error) -> Stop {
+pub(crate) fn write_stop(err: io::Error) -> Stop {
     if crate::signal::stopped_by_signal(&err) {
         Stop::Interrupted(crate::signal::received())
     } else if crate::output::is_broken_pipe(&err) {
