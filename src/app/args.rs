@@ -23,7 +23,9 @@ pub const TRANSCRIPT_ONLY: &str = "transcript_only";
 /// chunks (lines by default), counts each chunk's tokens, prices them from a
 /// pricing table, and prints a session summary on standard error at the end.
 /// With -f json or -f sse every chunk is written as a record with its tokens,
-/// cost and timestamp instead.
+/// cost and timestamp instead. With --input auto (or a provider's name) the
+/// input is a provider's API stream, as curl -N prints it: passed through
+/// byte for byte and billed from the usage it reports.
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "tokmeter",
