@@ -155,7 +155,10 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         spent = spent.plus(&ending.totals);
         let mut summary = session_summary(config, tokenizer.as_ref(), input, &clock, &ending);
         if let Some(decoder) = &decoder {
-            if decoder.detected() && decoder.verdict() == Some(Verdict::Text) {
+            if decoder.detected()
+                && decoder.verdict() == Some(Verdict::Text)
+                && ending.totals.bytes > 0
+            {
                 let _ = say(format_args!(
                     "warning: {}: no provider stream format in its first bytes: metered as text",
                     source.display_name()
