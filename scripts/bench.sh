@@ -4,19 +4,19 @@
 #
 # What it does, in order:
 #   1. builds tokmeter (`cargo build --release`) unless TOKMETER=path is given;
-#   2. builds the corpora once into bench/corpus/ with ../shared/bench/make_corpus.sh
+#   2. builds the corpora once into bench/corpus/ with scripts/vendor/bench/make_corpus.sh
 #      (skipped when bench/corpus/SHA256SUMS exists and `sha256sum -c` passes);
 #   3. throughput: one hyperfine run per corpus (so ratios are taken under the
 #      same load), stdin from the corpus, stdout to /dev/null:
 #        prose.txt : cat, tokmeter raw heuristic, tokmeter raw o200k_base (if built in)
 #        tokens.txt: cat, tokmeter raw / json / sse heuristic
 #      then, in a second hyperfine call per corpus, the Python reference
-#      (../shared/bench/seed_ref.py: raw on prose.txt, json and sse on tokens.txt)
+#      (scripts/vendor/bench/seed_ref.py: raw on prose.txt, json and sse on tokens.txt)
 #      with SEED_RUNS runs (20–45 s per run and format on tokens.txt);
 #   4. peak RSS (/usr/bin/time %M): heuristic on a 1 MB prefix, on prose.txt and
 #      on 1 GB through a pipe; o200k_base on prose.txt (if built in);
 #   5. start-up: tokmeter vs cat on empty input and on "hi\n";
-#   6. per-chunk latency with ../shared/bench/latency_probe.py (300 token lines,
+#   6. per-chunk latency with scripts/vendor/bench/latency_probe.py (300 token lines,
 #      one every 10 ms): cat vs tokmeter raw/json/sse;
 #   7. writes BENCHMARKS.md: machine, exact commands, tables, ratios, and each
 #      SPEC §12 floor with its measured value and PASS/FAIL; then appends the
@@ -35,7 +35,7 @@
 # Usage: scripts/bench.sh                       (from anywhere)
 #   Environment:
 #     TOKMETER=path   binary to measure (default: cargo build --release, target/release/tokmeter)
-#     SHARED=dir      shared project dir (default: <repo>/../shared)
+#     SHARED=dir      dir holding the benchmark kit as bench/ (default: <repo>/scripts/vendor)
 #     RUNS=N          hyperfine runs per tokmeter/cat command (default 5; 1 warm-up first)
 #     SEED_RUNS=N     runs per seed_ref command (default 1, no warm-up: the corpus is
 #                     already in the page cache from the main run)
@@ -49,7 +49,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="${SHARED:-$ROOT/../shared}"
+SHARED="${SHARED:-$ROOT/scripts/vendor}"
 QUICK="${QUICK:-0}"
 RUNS="${RUNS:-5}"
 SEED_RUNS="${SEED_RUNS:-1}"
@@ -200,7 +200,7 @@ if [[ "$QUICK" != 1 ]]; then
     hf seed_prose "$PROSE" 0 "$SEED_RUNS" "seed_ref raw" "$SEED_CMD raw"
     hf seed_tokens "$TOKENS" 0 "$SEED_RUNS" "seed_ref json" "$SEED_CMD json" "seed_ref sse" "$SEED_CMD sse"
 else
-    echo "QUICK=1: seed_ref not run; speed-ups are against the baseline recorded in ../shared/bench/README.md" >> "$W/notes.txt"
+    echo "QUICK=1: seed_ref not run; speed-ups are against the baseline recorded in scripts/vendor/bench/README.md" >> "$W/notes.txt"
 fi
 
 # ---- 4. peak memory --------------------------------------------------------------
@@ -398,7 +398,7 @@ corp = {"prose.txt": corpus_stats(os.path.join(CORPUS, "prose.txt")),
 
 tp = {"prose.txt": hf("tp_prose"), "tokens.txt": hf("tp_tokens")}
 seed = {"prose.txt": hf("seed_prose"), "tokens.txt": hf("seed_tokens")}
-# origin-design baselines recorded in ../shared/bench/README.md (median chunks/s), used when seed_ref was not run
+# origin-design baselines recorded in scripts/vendor/bench/README.md (median chunks/s), used when seed_ref was not run
 RECORDED_SEED = {("prose.txt", "raw"): 507e3, ("tokens.txt", "json"): 116e3, ("tokens.txt", "sse"): 114e3,
                  ("tokens.txt", "raw"): 492e3}
 
@@ -421,8 +421,8 @@ w("| | |\n|---|---|")
 for k, v in machine:
     w(f"| {k} | {v} |")
 w("")
-w(f"Corpora: `bench/corpus/`, built by `../shared/bench/make_corpus.sh`; their SHA-256 sums {sums_note} "
-  "the ones in `../shared/bench/README.md`. MB = 10^6 bytes of **input**; chunks = input lines.\n")
+w(f"Corpora: `bench/corpus/`, built by `scripts/vendor/bench/make_corpus.sh`; their SHA-256 sums {sums_note} "
+  "the ones in `scripts/vendor/bench/README.md`. MB = 10^6 bytes of **input**; chunks = input lines.\n")
 
 notes = readtxt("notes.txt")
 if notes:
@@ -435,7 +435,7 @@ if notes:
 w("## Throughput\n")
 w(f"stdin from the corpus file (in the page cache), stdout to `/dev/null`. tokmeter and cat: one hyperfine "
   f"run per corpus, 1 warm-up + {RUNS} run(s), so the ratios to cat are taken under the same load. "
-  + ("" if QUICK else f"seed_ref (the Python reference, `../shared/bench/seed_ref.py`, `PYTHONUNBUFFERED` removed): "
+  + ("" if QUICK else f"seed_ref (the Python reference, `scripts/vendor/bench/seed_ref.py`, `PYTHONUNBUFFERED` removed): "
      f"a separate hyperfine call right after, **{SEED_RUNS} run(s), no warm-up** (20–45 s a run on tokens.txt), "
      "so its figures carry more noise. ")
   + ("hyperfine had `--input`, commands ran without a shell (`-N`)." if HF_INPUT else
@@ -471,7 +471,7 @@ for corpus in ("prose.txt", "tokens.txt"):
     w("")
 w("`× cat throughput` = cat's median wall ÷ this command's (1.0 = as fast as cat). "
   "`× seed_ref throughput` = this command's chunks/s ÷ seed_ref's in the same format on the same corpus"
-  + (" (\"vs recorded\": against the figure recorded in `../shared/bench/README.md`, seed_ref not run here)." if QUICK or not any(seed.values()) else ".")
+  + (" (\"vs recorded\": against the figure recorded in `scripts/vendor/bench/README.md`, seed_ref not run here)." if QUICK or not any(seed.values()) else ".")
   + "\n")
 
 # ---- memory ----
@@ -519,7 +519,7 @@ for k in LAT_KEYS:
         rep += 1
 nreps = max((len(v) for v in lat.values()), default=0)
 w("## Per-chunk latency\n")
-w("`../shared/bench/latency_probe.py --input bench/corpus/tokens.txt --lines N --json -- CMD`: a producer writes one "
+w("`scripts/vendor/bench/latency_probe.py --input bench/corpus/tokens.txt --lines N --json -- CMD`: a producer writes one "
   "token line every 10 ms into a pipe, the filter's stdout is a pipe read by the probe; delay = read − written. "
   f"{nreps} repetition(s), commands interleaved (cat, raw, json, sse, cat, …). \"added\" = tokmeter − cat at the "
   "same percentile, from the best (lowest) value of each over the repetitions: scheduling noise only ever adds delay.\n")

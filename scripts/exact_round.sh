@@ -13,7 +13,7 @@
 #   6. binary sizes.
 # Needs: hyperfine, /usr/bin/time, taskset, python3 with tiktoken (pip install
 # tiktoken; the rank file is taken from build/data, no download), the corpora
-# in bench/corpus (scripts/bench.sh or ../shared/bench/make_corpus.sh).
+# in bench/corpus (scripts/bench.sh or scripts/vendor/bench/make_corpus.sh).
 # Usage: BEFORE=/path/to/old/tokmeter scripts/exact_round.sh   (RUNS=5 default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -7,7 +7,7 @@ For each sample text, runs the tokmeter binary twice (-t heuristic and
 origin's chars/4 rule (computed here, in Python, on the same text).
 
 Samples are cut from the benchmark corpora (scripts/bench.sh builds them into
-bench/corpus with ../shared/bench/make_corpus.sh):
+bench/corpus with scripts/vendor/bench/make_corpus.sh):
   prose  - the first 4 MB of prose.txt
   code   - the first 4 MB of code.txt
   CJK    - lines of multilingual.txt that are mostly CJK/kana/hangul, 2 MB

@@ -7,7 +7,7 @@ How to run (Python 3.11+, standard library only), from the repository root:
     python3 scripts/pricing_from_litellm.py LITELLM_JSON [PRICING_TOML]
     python3 scripts/pricing_from_litellm.py -v     # also list name -> litellm key
 
-LITELLM_JSON defaults to ../shared/data/litellm_model_prices.json and
+LITELLM_JSON defaults to tests/fixtures/pricing/litellm_model_prices.json and
 PRICING_TOML to pricing.toml, both relative to the repository root (not to the
 current directory). LITELLM_JSON is litellm's
 model_prices_and_context_window.json (USD per single token); pricing.toml is in
@@ -50,7 +50,7 @@ from decimal import Decimal
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_JSON = REPO_ROOT / ".." / "shared" / "data" / "litellm_model_prices.json"
+DEFAULT_JSON = REPO_ROOT / "tests" / "fixtures" / "pricing" / "litellm_model_prices.json"
 DEFAULT_TOML = REPO_ROOT / "pricing.toml"
 
 TOP_KEYS = {"source", "source_date", "default_model", "models"}

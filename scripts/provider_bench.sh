@@ -6,7 +6,7 @@
 #      1,000,000 lines (deltas.txt);
 #   2. hyperfine: --input openai-chat with -f raw, -f text and -f json (the
 #      heuristic), and the text path (-f json on deltas.txt), in one run;
-#   3. the latency probe (../shared/bench/latency_probe.py): an Ollama
+#   3. the latency probe (scripts/vendor/bench/latency_probe.py): an Ollama
 #      stream of 300 lines, one every 10 ms, through cat and tokmeter
 #      --input ollama (raw, json).
 #
@@ -14,7 +14,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${1:-$repo/target/release/tokmeter}"
-probe="${PROBE:-$repo/../shared/bench/latency_probe.py}"
+probe="${PROBE:-$repo/scripts/vendor/bench/latency_probe.py}"
 dir=/tmp/tokmeter-bench
 mkdir -p "$dir"
 python3 - "$dir" <<'PY'
