@@ -248,7 +248,7 @@ impl Decoder for Provider {
         }
         let verdict = match providers::detect(first) {
             Some(format) => Verdict::Provider(format),
-            None if decided || !could_be_a_provider_stream(first) => Verdict::Text,
+            None if decided || !providers::may_show_a_format(first) => Verdict::Text,
             None => return None,
         };
         self.verdict = Some(verdict);
@@ -257,23 +257,4 @@ impl Decoder for Provider {
             Verdict::Text => Framing::Delimiter(vec![b'\n']),
         })
     }
-}
-
-/// Whether more bytes may still show a provider stream: the first line
-/// (past any `curl -i` headers) is not complete yet, or starts as SSE, a
-/// JSON object or a JSON array do.
-fn could_be_a_provider_stream(first: &[u8]) -> bool {
-    let body = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first);
-    if body.starts_with(b"HTTP/") || body.is_empty() {
-        return true;
-    }
-    let line_end = memchr::memchr2(b'\n', b'\r', body);
-    let line = body[..line_end.unwrap_or(body.len())].trim_ascii_start();
-    if line_end.is_none() && line.len() < 8 {
-        return true;
-    }
-    [&b"data"[..], b"event", b"id:", b"retry", b":", b"{", b"["]
-        .iter()
-        .any(|start| line.starts_with(start))
-        || line.is_empty()
 }

@@ -101,6 +101,29 @@ fn first_significant_line(body: &[u8]) -> Option<usize> {
     None
 }
 
+/// Whether more bytes than `first` may still show a format, when
+/// [`detect`] found none in them: the `curl -i` headers or the first line
+/// that counts are not complete yet, or that line starts as SSE, a JSON
+/// object or a JSON array do. A `false` is final: the stream is no
+/// provider's.
+pub fn may_show_a_format(first: &[u8]) -> bool {
+    let Some(body) = skip_http_headers(first) else {
+        return true;
+    };
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let Some(start) = first_significant_line(body) else {
+        return true;
+    };
+    let body = &body[start..];
+    let end = memchr::memchr2(b'\n', b'\r', body);
+    let line = &body[..end.unwrap_or(body.len())];
+    // A field's name may still be arriving.
+    if end.is_none() && line.len() < 8 {
+        return true;
+    }
+    matches!(line.first(), Some(b'{' | b'[')) || is_sse_field(line)
+}
+
 /// Whether a line is one of the SSE fields providers send.
 fn is_sse_field(line: &[u8]) -> bool {
     [&b"data"[..], b"event", b"id", b"retry"]

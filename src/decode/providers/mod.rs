@@ -20,7 +20,7 @@ pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
 
-pub use detect::detect;
+pub use detect::{detect, may_show_a_format};
 
 /// A provider's streaming wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
