@@ -60,6 +60,18 @@ pub struct Settings<'a> {
     pub on_model: Option<PriceOfModel<'a>>,
 }
 
+impl Settings<'_> {
+    /// Why adding `measure` to what this session (`totals`) and the
+    /// sessions before it spent would break the budget, if it would.
+    fn over_budget(&self, totals: &Totals, measure: Measure) -> Option<String> {
+        let spent = self.spent_before.plus(totals);
+        self.budget.exceeded(
+            spent.tokens + measure.tokens,
+            spent.cost.saturating_add(measure.cost),
+        )
+    }
+}
+
 impl<'a> Settings<'a> {
     /// Units cut by `framing`, kept whole, at most 1 MiB each, counted over
     /// the stream with `tokenizer` at `price`; no budget, no signal flag, no
@@ -312,15 +324,8 @@ pub fn run<R: Read, W: Write, D: Decoder>(
             } else {
                 meter.measure(content)
             };
-            if has_budget {
-                let spent = settings.spent_before.plus(meter.totals());
-                let why = settings.budget.exceeded(
-                    spent.tokens + measure.tokens,
-                    spent.cost.saturating_add(measure.cost),
-                );
-                if let Some(why) = why {
-                    break 'session Stop::BudgetExceeded(why);
-                }
+            if has_budget && let Some(why) = settings.over_budget(meter.totals(), measure) {
+                break 'session Stop::BudgetExceeded(why);
             }
             if needs_timestamp {
                 timestamp.clear();

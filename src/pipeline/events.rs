@@ -44,14 +44,10 @@ impl EventUnit<'_> {
             sum = sum.plus(measure);
             measures.push(measure);
         }
-        if settings.budget != Budget::default() {
-            let spent = settings.spent_before.plus(meter.totals());
-            if let Some(why) = settings.budget.exceeded(
-                spent.tokens + sum.tokens,
-                spent.cost.saturating_add(sum.cost),
-            ) {
-                return Err(Stop::BudgetExceeded(why));
-            }
+        if settings.budget != Budget::default()
+            && let Some(why) = settings.over_budget(meter.totals(), sum)
+        {
+            return Err(Stop::BudgetExceeded(why));
         }
         if self.needs_timestamp && !pieces.is_empty() {
             timestamp.clear();

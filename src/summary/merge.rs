@@ -113,7 +113,6 @@ pub fn merge(kept: &[&Placed], id: String) -> anyhow::Result<Summary> {
         bail!("no summaries to merge");
     };
     let mut merged = first.summary.empty_sum(id);
-    merged.transcript = None;
     let mut errors = 0u64;
     for placed in kept {
         merged

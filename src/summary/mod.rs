@@ -215,6 +215,7 @@ impl Summary {
     }
 }
 
+/// Keeps `field` when `other` says the same, else makes it `mixed`.
 fn same_or_mixed(field: &mut String, other: &str) {
     if field != other {
         *field = "mixed".to_string();

@@ -95,11 +95,9 @@ impl ProviderSummary {
     pub fn checked_plus(&self, other: &ProviderSummary) -> Result<ProviderSummary, String> {
         let overflow = || "the provider figures overflow the sum".to_string();
         let label = |a: &str, b: &str| {
-            if a == b {
-                a.to_string()
-            } else {
-                "mixed".to_string()
-            }
+            let mut label = a.to_string();
+            super::same_or_mixed(&mut label, b);
+            label
         };
         let usage = match (&self.usage, &other.usage) {
             (Some(a), Some(b)) => Some(usage_plus(a, b).ok_or_else(overflow)?),
