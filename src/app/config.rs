@@ -433,19 +433,22 @@ fn resolve_model(
     }
     match policy {
         UnknownModelArg::Zero => Ok((Model::unpriced(name), false)),
-        UnknownModelArg::Error => {
-            let closest = table.closest(name, 3);
-            let closest = if closest.is_empty() {
-                "the table has no models".to_string()
-            } else {
-                format!("closest: {}", closest.join(", "))
-            };
-            Err(usage(format!(
-                "unknown model {} in {} ({closest}); see --list-models, or use --unknown-model zero to count it at no cost",
-                tokmeter::plain::quoted(name),
-                table.origin,
-            )))
-        }
+        UnknownModelArg::Error => Err(usage(format!(
+            "unknown model {} in {} ({}); see --list-models, or use --unknown-model zero to count it at no cost",
+            tokmeter::plain::quoted(name),
+            table.origin,
+            closest_models(table, name),
+        ))),
+    }
+}
+
+/// `closest: a, b, c`: the models named most like `name`, for an error.
+pub fn closest_models(table: &PricingTable, name: &str) -> String {
+    let closest = table.closest(name, 3);
+    if closest.is_empty() {
+        "the table has no models".to_string()
+    } else {
+        format!("closest: {}", closest.join(", "))
     }
 }
 

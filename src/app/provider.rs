@@ -10,7 +10,7 @@ use tokmeter::pricing::Model;
 use tokmeter::summary::{self, ProviderSummary, Summary};
 use tokmeter::tokenize::Tokenizer;
 
-use super::config::{Prompt, StreamConfig};
+use super::config::{Prompt, StreamConfig, closest_models};
 use super::report::say;
 
 /// The model a stream names, resolved through the pricing table once.
@@ -45,12 +45,11 @@ impl<'c> StreamModel<'c> {
                 (Model::unpriced(name), false)
             }
             None => {
-                let closest = table.closest(name, 3);
                 *self.resolved.borrow_mut() = Some((Model::unpriced(name), false));
                 return Err(format!(
-                    "unknown model {} named by the stream (closest: {}); use -m NAME, or --unknown-model zero to count it at no cost",
+                    "unknown model {} named by the stream ({}); use -m NAME, or --unknown-model zero to count it at no cost",
                     tokmeter::plain::quoted(name),
-                    closest.join(", ")
+                    closest_models(table, name)
                 ));
             }
         };
