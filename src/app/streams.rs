@@ -98,20 +98,6 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         let watch = progress
             .as_ref()
             .map(|progress| move |totals: &Totals| progress.update(totals));
-        let settings = Settings {
-            framing: config.framing.clone(),
-            strip_delimiter: config.strip_delimiter,
-            max_chunk: config.max_chunk,
-            tokenizer: tokenizer.as_ref(),
-            count: config.count,
-            price: run.model.price(config.side),
-            budget: config.budget,
-            spent_before: spent,
-            interrupt: Some(tokmeter::signal::flag()),
-            watch: watch.as_ref().map(|watch| watch as &dyn Fn(&Totals)),
-            stop_on_bad_unit: false,
-            on_model: None,
-        };
         let stream_model = StreamModel::new(config);
         let price_of = |name: &str| stream_model.price(name);
         let mut decoder = match config.input {
@@ -124,6 +110,21 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                 Some(Provider::new(format))
             }
         };
+        let settings = Settings {
+            framing: config.framing.clone(),
+            strip_delimiter: config.strip_delimiter,
+            max_chunk: config.max_chunk,
+            tokenizer: tokenizer.as_ref(),
+            count: config.count,
+            price: run.model.price(config.side),
+            budget: config.budget,
+            spent_before: spent,
+            interrupt: Some(tokmeter::signal::flag()),
+            watch: watch.as_ref().map(|watch| watch as &dyn Fn(&Totals)),
+            stop_on_bad_unit: false,
+            // A provider stream's own model, unless -m named one.
+            on_model: (decoder.is_some() && !config.model_given).then_some(&price_of as _),
+        };
         let ending = match &mut decoder {
             None => pipeline::run(
                 reader,
@@ -133,20 +134,14 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                 &mut clock,
                 &settings,
             ),
-            Some(decoder) => {
-                let settings = Settings {
-                    on_model: (!config.model_given).then_some(&price_of as _),
-                    ..settings
-                };
-                pipeline::run(
-                    reader,
-                    &mut output,
-                    formatter.as_mut(),
-                    decoder,
-                    &mut clock,
-                    &settings,
-                )
-            }
+            Some(decoder) => pipeline::run(
+                reader,
+                &mut output,
+                formatter.as_mut(),
+                decoder,
+                &mut clock,
+                &settings,
+            ),
         };
         output.share_screen(None);
         if let Some(progress) = progress {
