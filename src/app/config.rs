@@ -260,13 +260,12 @@ impl Mode {
 
 /// The first flag of `group` given on the command line, as `--name`.
 fn given(matches: &ArgMatches, group: &str) -> Option<String> {
-    let mut command = Args::command();
-    // Members join their groups when the command is built.
-    command.build();
-    let group = command.get_groups().find(|g| g.get_id() == group)?;
-    let id = group
-        .get_args()
+    // The group's members that are present, in the order given.
+    let id = matches
+        .get_many::<clap::Id>(group)?
         .find(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))?;
+    // Only for the error: the flag's name as it is written.
+    let command = Args::command();
     let arg = command.get_arguments().find(|arg| arg.get_id() == id)?;
     Some(match arg.get_long() {
         Some(long) => format!("--{long}"),
