@@ -92,8 +92,9 @@ pub enum Prompt {
     Unknown,
     /// `--prompt-tokens N`.
     Tokens(u64),
-    /// `--prompt FILE`, counted with the tokenizer.
-    File(PathBuf),
+    /// The text of `--prompt FILE`, read before any input, counted with
+    /// the tokenizer.
+    Text(Vec<u8>),
 }
 
 /// How streams are metered (`--input stream` and the provider streams).
@@ -332,7 +333,9 @@ impl StreamConfig {
             .map(|text| Money::parse(text).map_err(|err| usage(format!("--max-cost: {err}"))))
             .transpose()?;
         let prompt = match (&args.prompt, args.prompt_tokens) {
-            (Some(path), _) => Prompt::File(path.clone()),
+            (Some(path), _) => Prompt::Text(std::fs::read(path).map_err(|err| {
+                usage(format!("--prompt: cannot read {}: {err}", path.display()))
+            })?),
             (None, Some(tokens)) => Prompt::Tokens(tokens),
             (None, None) => Prompt::Unknown,
         };

@@ -92,10 +92,7 @@ pub fn summarize(
     let prompt_tokens = match &config.prompt {
         Prompt::Unknown => None,
         Prompt::Tokens(tokens) => Some(*tokens),
-        Prompt::File(path) => std::fs::read(path).ok().map(|text| {
-            let mut counter = tokenizer.counter();
-            counter.push(&text)
-        }),
+        Prompt::Text(text) => Some(tokenizer.counter().push(text)),
     };
     let mut usage = (!decoder.usage.is_empty()).then(|| decoder.usage.clone());
     let reported = usage.clone();

@@ -608,3 +608,36 @@ fn ctrl_c_mid_stream_bills_the_deltas_delivered_and_marks_the_stream_cut() {
         "never $0: {s}"
     );
 }
+
+#[test]
+fn a_prompt_file_is_counted_and_one_that_cannot_be_read_is_refused() {
+    let dir = crate::util::temp_dir("prompt");
+    let prompt = dir.join("prompt.txt");
+    let text = "What is the weather in San Francisco?";
+    std::fs::write(&prompt, text).unwrap();
+    // The same text metered as a stream, with the same tokenizer.
+    let alone = summary(&run(&["-m", "gpt-4o", "-s", "json"], text.as_bytes()))["total_tokens"]
+        .as_u64()
+        .unwrap();
+    let body = sample("openai-chat.sse");
+    let path = prompt.to_str().unwrap();
+    let output = run(
+        &["--input", "openai-chat", "--prompt", path, "-s", "json"],
+        &body,
+    );
+    assert_eq!(provider(&output)["prompt_tokens"].as_u64(), Some(alone));
+    assert_eq!(summary(&output)["total_tokens"].as_u64(), Some(30 + alone));
+    let missing = dir.join("missing.txt");
+    let output = run(
+        &[
+            "--input",
+            "openai-chat",
+            "--prompt",
+            missing.to_str().unwrap(),
+        ],
+        &body,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "refused before any input is read");
+    crate::util::assert_one_error_line(&output, "--prompt: cannot read");
+}
