@@ -92,6 +92,7 @@
 //! assert_eq!(price.cost(3).to_string(), "0.00000045");
 //! ```
 
+pub mod agent;
 pub mod clock;
 pub mod decode;
 pub mod format;

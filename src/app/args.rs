@@ -55,7 +55,10 @@ pub struct Args {
     pub model: Option<String>,
 
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT", group = STREAM_ONLY)]
+    ///
+    /// With --input transcript and --by, -f json writes the report as JSON
+    /// Lines.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT")]
     pub format: FormatArg,
 
     /// How tokens are counted.
@@ -179,8 +182,15 @@ pub struct Args {
     /// Lines chat records, one message ({"role", "content"}) or conversation
     /// ({"messages": [...]}) per line, priced by role: system, developer,
     /// user and tool turns at the input price, assistant turns at the output
-    /// price. Nothing is written to standard output; each FILE's summary and
-    /// the total go to standard error, and FILEs are priced in parallel.
+    /// price; a file that is a Claude Code or Codex log is priced as one
+    /// (below). claude-code, codex: agent logs, each API response billed
+    /// once from the usage it logged, at its own model (-m prices records
+    /// that name none); with no FILE, the agent's own directory
+    /// ($CLAUDE_CONFIG_DIR or ~/.claude/projects; $CODEX_HOME/sessions or
+    /// ~/.codex/sessions). A directory FILE is walked for *.jsonl in path
+    /// order. Nothing is written to standard output but a --by report; each
+    /// FILE's summary and the total go to standard error, and files are
+    /// priced in parallel.
     #[arg(long = "input", value_enum, default_value_t = InputArg::Stream, value_name = "KIND")]
     pub input_kind: InputArg,
 
@@ -202,6 +212,22 @@ pub struct Args {
     /// summary and go on. fail: report it, end that file there and exit 1.
     #[arg(long, value_enum, value_name = "POLICY", group = TRANSCRIPT_ONLY)]
     pub on_bad_line: Option<BadLineArg>,
+
+    /// Report by day, month, session, model or project: one row per group
+    /// on standard output, then the total.
+    ///
+    /// With several (--by day --by model), a row per combination. Each row
+    /// has the responses (records), input, output, cache read, cache write
+    /// (5-minute) and cache write 1h tokens and the cost in USD; a table,
+    /// or with -f json one JSON object per line. Days are in the local time
+    /// zone unless --utc; records without a time (chat transcripts) are
+    /// under "-".
+    #[arg(long, value_enum, value_name = "KEY", group = TRANSCRIPT_ONLY)]
+    pub by: Vec<ByArg>,
+
+    /// With --by day or month: days in UTC, not in the local time zone.
+    #[arg(long, group = TRANSCRIPT_ONLY)]
+    pub utc: bool,
 
     /// How many transcript files to price at once (default: one per core).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), group = TRANSCRIPT_ONLY)]
@@ -267,6 +293,62 @@ pub struct MergeArgs {
     /// Session id of the sum (default: a new random UUID).
     #[arg(long, value_name = "ID")]
     pub session_id: Option<String>,
+
+    /// Report by day, month, model, agent, session, project, or a --meta
+    /// key: one row per group, then the total, instead of the sum.
+    ///
+    /// day and month are of each summary's start time, in the local time
+    /// zone unless --utc. model splits an agent log's summary by the models
+    /// it billed. Any other KEY (or meta:KEY) groups by that metadata key;
+    /// summaries without it are under "-". A table, or with -f json one
+    /// JSON object per line.
+    #[arg(long, value_name = "KEY")]
+    pub by: Vec<String>,
+
+    /// With --by day or month: days in UTC.
+    #[arg(long)]
+    pub utc: bool,
+
+    /// The report's format with --by: text (a table) or json.
+    #[arg(short, long, value_enum, default_value_t = ReportFormatArg::Text, value_name = "FORMAT")]
+    pub format: ReportFormatArg,
+}
+
+/// `--by`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ByArg {
+    /// The day a response was written.
+    Day,
+    /// Its month.
+    Month,
+    /// Its session.
+    Session,
+    /// Its model.
+    Model,
+    /// Its project (Claude Code's project directory, Codex's cwd).
+    Project,
+}
+
+impl ByArg {
+    /// The column's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ByArg::Day => "day",
+            ByArg::Month => "month",
+            ByArg::Session => "session",
+            ByArg::Model => "model",
+            ByArg::Project => "project",
+        }
+    }
+}
+
+/// `merge -f`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormatArg {
+    /// An aligned table.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `--input`.
@@ -291,8 +373,14 @@ pub enum InputArg {
     GeminiArray,
     /// Ollama's /api/chat and /api/generate (JSON lines).
     Ollama,
-    /// JSON Lines chat records, priced by role.
+    /// JSON Lines chat records priced by role, or agent logs, told apart
+    /// per file.
     Transcript,
+    /// Claude Code session logs (default: ~/.claude/projects).
+    #[value(name = "claude-code")]
+    ClaudeCode,
+    /// Codex CLI rollouts (default: ~/.codex/sessions).
+    Codex,
 }
 
 /// `--on-bad-line`.

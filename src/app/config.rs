@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::parser::ValueSource;
-use clap::{ArgMatches, CommandFactory};
+use clap::{ArgMatches, CommandFactory, ValueEnum};
 
+use tokmeter::agent::Agent;
 use tokmeter::clock::Clock;
-use tokmeter::decode::{Provider, providers};
+use tokmeter::decode::{LogFormat, Provider, providers};
 use tokmeter::format::Format;
 use tokmeter::input::{Framing, Source};
 use tokmeter::meter::CountMode;
@@ -26,11 +27,12 @@ use tokmeter::tokenize::{Encoding, TokenizerKind};
 use tokmeter::transcript;
 
 use super::args::{
-    Args, BadLineArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs, STREAM_ONLY,
-    SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
+    Args, BadLineArg, ByArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs,
+    STREAM_ONLY, SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
 };
 use super::exit::usage;
 use super::report::Reporting;
+use super::values::{parse_delimiter, parse_meta};
 
 /// Longest chunk of a stream unless `--max-chunk` says otherwise.
 const DEFAULT_MAX_CHUNK: usize = 1 << 20;
@@ -132,11 +134,27 @@ pub struct StreamConfig {
     pub progress: bool,
 }
 
-/// How transcripts are priced (`--input transcript`).
+/// How transcripts are priced (`--input transcript`, `claude-code`,
+/// `codex`).
 #[derive(Debug)]
 pub struct TranscriptConfig {
     /// What every run has.
     pub run: Run,
+    /// The files of each input of `run.sources` (a directory's `*.jsonl`,
+    /// in path order; a file is its own).
+    pub files: Vec<Vec<Source>>,
+    /// The format of every file, or `None` to tell it per file.
+    pub format: Option<LogFormat>,
+    /// The pricing table, for the models agent logs name.
+    pub table: PricingTable,
+    /// `--unknown-model zero`: a model the table lacks is no error.
+    pub unknown_zero: bool,
+    /// `--by`, in the order given.
+    pub by: Vec<ByArg>,
+    /// `--utc`: days and months in UTC.
+    pub utc: bool,
+    /// `-f json`: the report as JSON Lines.
+    pub report_json: bool,
     /// Replay and cache.
     pub options: transcript::Options,
     /// `--on-bad-line fail`.
@@ -240,16 +258,25 @@ impl Mode {
             InputArg::Gemini => provider(providers::Format::Gemini),
             InputArg::GeminiArray => provider(providers::Format::GeminiArray),
             InputArg::Ollama => provider(providers::Format::Ollama),
-            InputArg::Transcript => StreamInput::Text,
+            InputArg::Transcript | InputArg::ClaudeCode | InputArg::Codex => StreamInput::Text,
         };
-        if args.input_kind == InputArg::Transcript {
+        let log_format = match args.input_kind {
+            InputArg::Transcript => Some(None),
+            InputArg::ClaudeCode => Some(Some(LogFormat::Agent(Agent::ClaudeCode))),
+            InputArg::Codex => Some(Some(LogFormat::Agent(Agent::Codex))),
+            _ => None,
+        };
+        if let Some(format) = log_format {
+            let kind = args.input_kind.to_possible_value();
+            let kind = kind.as_ref().map_or("transcript", |v| v.get_name());
             if let Some(flag) = given(matches, STREAM_ONLY) {
                 return Err(usage(format!(
-                    "{flag} applies to streams, not to --input transcript \
-                     (records are lines, priced by role; only summaries are written)"
+                    "{flag} applies to streams, not to --input {kind} \
+                     (records are lines, priced as they say; only summaries and reports are written)"
                 )));
             }
-            return TranscriptConfig::new(run, &args)
+            let format_given = matches.value_source("format") == Some(ValueSource::CommandLine);
+            return TranscriptConfig::new(run, &args, format, table, format_given)
                 .map(|config| Mode::Transcripts(Box::new(config)));
         }
         if let Some(flag) = given(matches, TRANSCRIPT_ONLY) {
@@ -374,7 +401,46 @@ impl StreamConfig {
 }
 
 impl TranscriptConfig {
-    fn new(run: Run, args: &Args) -> anyhow::Result<TranscriptConfig> {
+    fn new(
+        mut run: Run,
+        args: &Args,
+        format: Option<LogFormat>,
+        table: PricingTable,
+        format_given: bool,
+    ) -> anyhow::Result<TranscriptConfig> {
+        let report_json = match (format_given, args.format) {
+            (false, _) => false,
+            (true, FormatArg::Json) if !args.by.is_empty() => true,
+            (true, _) => {
+                return Err(usage(
+                    "--format applies to streams; transcripts take only -f json, for a --by report",
+                ));
+            }
+        };
+        if !args.by.is_empty() && run.reporting.summary_file.as_deref() == Some(Path::new("-")) {
+            return Err(usage(
+                "--summary-file - and --by both write to standard output: give the summaries a file",
+            ));
+        }
+        if args.utc
+            && !args
+                .by
+                .iter()
+                .any(|by| matches!(by, ByArg::Day | ByArg::Month))
+        {
+            return Err(usage("--utc needs --by day or --by month"));
+        }
+        if !run.named_inputs
+            && let Some(LogFormat::Agent(agent)) = format
+        {
+            run.sources = super::walk::default_places(agent)?;
+            run.named_inputs = true;
+        }
+        let files = run
+            .sources
+            .iter()
+            .map(super::walk::files_of)
+            .collect::<anyhow::Result<Vec<_>>>()?;
         if args.cache && run.priced && run.model.cache_read.is_none() {
             return Err(usage(format!(
                 "--cache: model \"{}\" has no cache_read price in the pricing table",
@@ -382,8 +448,22 @@ impl TranscriptConfig {
             )));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut by = args.by.clone();
+        let mut seen = Vec::new();
+        by.retain(|key| {
+            let first = !seen.contains(key);
+            seen.push(*key);
+            first
+        });
         Ok(TranscriptConfig {
             run,
+            files,
+            format,
+            table,
+            unknown_zero: args.unknown_model == UnknownModelArg::Zero,
+            by,
+            utc: args.utc,
+            report_json,
             options: transcript::Options {
                 replay: args.replay,
                 cache: args.cache,
@@ -451,80 +531,5 @@ pub fn closest_models(table: &PricingTable, name: &str) -> String {
         "the table has no models".to_string()
     } else {
         format!("closest: {}", closest.join(", "))
-    }
-}
-
-/// Decodes `\n \t \r \0 \\ \xHH` in a delimiter; the result is not empty.
-pub fn parse_delimiter(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(byte) = bytes.next() {
-        if byte != b'\\' {
-            out.push(byte);
-            continue;
-        }
-        match bytes.next() {
-            Some(b'n') => out.push(b'\n'),
-            Some(b't') => out.push(b'\t'),
-            Some(b'r') => out.push(b'\r'),
-            Some(b'0') => out.push(0),
-            Some(b'\\') => out.push(b'\\'),
-            Some(b'x') => {
-                let hex: Vec<u8> = bytes.by_ref().take(2).collect();
-                let value = std::str::from_utf8(&hex)
-                    .ok()
-                    .filter(|h| h.len() == 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("\\x needs two hex digits in \"{text}\""))?;
-                out.push(value);
-            }
-            Some(other) => {
-                return Err(format!("unknown escape \\{} in \"{text}\"", other as char));
-            }
-            None => return Err(format!("\"{text}\" ends with a lone backslash")),
-        }
-    }
-    if out.is_empty() {
-        return Err("the delimiter is empty".to_string());
-    }
-    Ok(out)
-}
-
-/// `KEY=VALUE` → (KEY, VALUE); KEY is non-empty and not a reserved field.
-fn parse_meta(pair: &str) -> anyhow::Result<(String, String)> {
-    let (key, value) = pair
-        .split_once('=')
-        .ok_or_else(|| usage(format!("--meta {pair}: expected KEY=VALUE")))?;
-    if key.is_empty() {
-        return Err(usage(format!("--meta {pair}: the key is empty")));
-    }
-    if ["chunk_id", "model", "input"].contains(&key) {
-        return Err(usage(format!("--meta {pair}: {key} is set by tokmeter")));
-    }
-    Ok((key.to_string(), value.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delimiters_decode_escapes() {
-        assert_eq!(parse_delimiter("\\n\\n").unwrap(), b"\n\n");
-        assert_eq!(parse_delimiter("\\0").unwrap(), b"\0");
-        assert_eq!(parse_delimiter("a\\x41\\\\").unwrap(), b"aA\\");
-        assert_eq!(parse_delimiter("→").unwrap(), "→".as_bytes());
-        assert!(parse_delimiter("").is_err());
-        assert!(parse_delimiter("\\q").is_err());
-        assert!(parse_delimiter("\\x4").is_err());
-        assert!(parse_delimiter("a\\").is_err());
-    }
-
-    #[test]
-    fn meta_pairs_parse() {
-        assert_eq!(parse_meta("k=v=w").unwrap(), ("k".into(), "v=w".into()));
-        assert!(parse_meta("novalue").is_err());
-        assert!(parse_meta("=v").is_err());
-        assert!(parse_meta("model=x").is_err());
     }
 }

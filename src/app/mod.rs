@@ -2,6 +2,7 @@
 //! exit statuses. It builds the engine's parts from the flags, runs them,
 //! and reports; the engine (the `tokmeter` library) knows nothing of it.
 
+pub mod agents;
 pub mod args;
 pub mod config;
 pub mod exit;
@@ -11,6 +12,8 @@ pub mod provider;
 pub mod report;
 pub mod streams;
 pub mod transcripts;
+pub mod values;
+pub mod walk;
 
 use std::path::Path;
 

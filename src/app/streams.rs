@@ -269,6 +269,7 @@ fn session_summary(
         error: ending.stop.describe(),
         metadata: run.metadata(),
         transcript: None,
+        agent: None,
         provider: None,
     }
 }

@@ -1,9 +1,14 @@
-//! Pricing transcripts: many inputs at once, results in argument order.
+//! Pricing transcripts and agent logs: many files at once, results in
+//! argument order.
 //!
-//! Workers take inputs in argument order and price each alone, holding one
-//! line at a time; the main thread reports each input's summary as soon as
-//! all before it are reported, then the total. Each input's result depends
-//! on its bytes only, never on how many workers ran.
+//! Workers take the files of every input in argument order (a directory's
+//! in path order) and read each alone, holding one line at a time; the main
+//! thread takes their results in that order. A chat transcript's summary is
+//! reported as soon as all before it are; an agent log's waits for the end
+//! of the run, since a response may be copied into any later file, and each
+//! response is then billed once, at its own model. Then the total, and the
+//! `--by` report. Each result depends on the bytes only, never on how many
+//! workers ran.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -11,43 +16,45 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use tokmeter::agent::{Ledger, Prices as AgentPrices};
 use tokmeter::clock::Clock;
-use tokmeter::decode::{Bad, Transcripts};
+use tokmeter::decode::{Bad, Read, Transcripts};
 use tokmeter::format::Discard;
 use tokmeter::input::{Framing, Source};
 use tokmeter::money::Price;
 use tokmeter::output::{FlushPolicy, Output};
 use tokmeter::pipeline::{self, Settings, Stop};
 use tokmeter::signal::received;
-use tokmeter::summary::{SessionIds, Summary, millis, rate};
+use tokmeter::summary::{SessionIds, Summary};
 use tokmeter::tokenize::Tokenizer;
-use tokmeter::transcript::{Prices, Tally, TranscriptSummary};
+use tokmeter::transcript::Prices;
 
+use super::agents::{self, Input};
 use super::config::TranscriptConfig;
 use super::exit::Exit;
 use super::report::{self, say};
 
-/// One input's outcome: why it ended, or the error opening it.
-struct Priced {
-    tally: Tally,
-    bytes: u64,
-    clock: Clock,
-    elapsed: Duration,
-    stop: io::Result<Stop>,
-    /// Bad-line reports not yet written: the input's turn had not come.
+/// One file's outcome: why it ended, or the error opening it.
+pub struct Priced {
+    pub read: Read,
+    pub bytes: u64,
+    pub clock: Clock,
+    pub elapsed: Duration,
+    pub stop: io::Result<Stop>,
+    /// Bad-line reports not yet written: the file's turn had not come.
     reports: Vec<String>,
 }
 
-/// Most bad-line reports an input holds while it waits for its turn; past
+/// Most bad-line reports a file holds while it waits for its turn; past
 /// it, its worker waits.
 const HELD_REPORTS: usize = 1000;
 
-/// Bad-line reports of one input, written on stderr in input order: an
-/// input's reports come after the summaries of all inputs before it.
+/// Bad-line reports of one file, written on stderr in file order: a
+/// file's reports come after the results of all files before it.
 struct Reports<'a> {
-    /// This input's number.
+    /// This file's number.
     number: usize,
-    /// The number of the input whose summary is due next.
+    /// The number of the file whose result is due next.
     due: &'a AtomicUsize,
     held: Vec<String>,
 }
@@ -77,34 +84,79 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
     let overall = run.clock(true);
     let ids = SessionIds::new(run.session_id.clone(), run.sources.len());
     let prices = Prices::of(&run.model);
-    let sources = &run.sources;
+    // Every file of every input, in order, with the input it belongs to.
+    let jobs: Vec<(usize, &Source)> = config
+        .files
+        .iter()
+        .enumerate()
+        .flat_map(|(input, files)| files.iter().map(move |file| (input, file)))
+        .collect();
+    let mut inputs: Vec<Input> = (0..run.sources.len()).map(|_| Input::default()).collect();
+    for (input, files) in config.files.iter().enumerate() {
+        if files.is_empty() {
+            let _ = say(format_args!(
+                "warning: {} holds no *.jsonl files",
+                run.sources[input].display_name()
+            ));
+        }
+    }
+    let mut ledger = Ledger::new(run.sources.len());
     let next = AtomicUsize::new(0);
     let turn = AtomicUsize::new(0);
     let mut status = Exit::Success;
-    let mut total = {
-        let nothing = Priced {
-            tally: Tally::default(),
-            bytes: 0,
-            clock: run.clock(false),
-            elapsed: Duration::ZERO,
-            stop: Ok(Stop::EndOfInput),
-            reports: Vec::new(),
-        };
-        summarize(config, tokenizer.as_ref(), &nothing, &prices).empty_sum(ids.total().to_string())
-    };
+    // The sum starts from the first summary's labels.
+    let mut total: Option<Summary> = None;
     let mut first_error = None;
     // False once a summary could not be written to stderr.
     let mut billed = true;
+    // The next input whose chat summary may be due.
+    let mut next_input = 0;
+    let mut finish_ready = |due: usize,
+                            inputs: &mut Vec<Input>,
+                            total: &mut Option<Summary>,
+                            billed: &mut bool,
+                            first_error: &mut Option<String>|
+     -> anyhow::Result<()> {
+        // An input is read once the files before `due` include all of its.
+        while next_input < inputs.len() && jobs_done(config, next_input, due) {
+            if !inputs[next_input].is_agent() {
+                let Some(summary) = agents::chat_summary(
+                    config,
+                    tokenizer.as_ref(),
+                    &inputs[next_input],
+                    &prices,
+                    &ids,
+                    next_input,
+                )?
+                else {
+                    next_input += 1;
+                    continue;
+                };
+                *billed &= report::report(&run.reporting, &summary)?;
+                if first_error.is_none() {
+                    first_error.clone_from(&summary.error);
+                }
+                let sum = total.get_or_insert_with(|| summary.empty_sum(ids.total().to_string()));
+                sum.add(&summary).map_err(|why| {
+                    anyhow::anyhow!("{}: {why}", run.sources[next_input].display_name())
+                })?;
+                inputs[next_input].summary = Some(summary);
+            }
+            next_input += 1;
+        }
+        Ok(())
+    };
+    finish_ready(0, &mut inputs, &mut total, &mut billed, &mut first_error)?;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (sender, receiver) = mpsc::channel::<(usize, Priced)>();
-        for _ in 0..config.jobs.clamp(1, sources.len().max(1)) {
+        for _ in 0..config.jobs.clamp(1, jobs.len().max(1)) {
             let sender = sender.clone();
-            let (next, turn) = (&next, &turn);
+            let (next, turn, jobs) = (&next, &turn, &jobs);
             let tokenizer = tokenizer.as_ref();
             scope.spawn(move || {
                 loop {
                     let number = next.fetch_add(1, Ordering::Relaxed);
-                    if number >= sources.len() || received() != 0 {
+                    if number >= jobs.len() || received() != 0 {
                         break;
                     }
                     let reports = Reports {
@@ -112,7 +164,7 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
                         due: turn,
                         held: Vec::new(),
                     };
-                    let priced = price_one(&sources[number], tokenizer, config, reports);
+                    let priced = price_one(jobs[number].1, tokenizer, config, reports);
                     if sender.send((number, priced)).is_err() {
                         break;
                     }
@@ -124,8 +176,8 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
         let mut due = 0;
         for (number, priced) in receiver {
             waiting.insert(number, priced);
-            while let Some(priced) = waiting.remove(&due) {
-                let source = &sources[due];
+            while let Some(mut priced) = waiting.remove(&due) {
+                let (input, source) = jobs[due];
                 let name = source.display_name();
                 for held in &priced.reports {
                     let _ = say(held);
@@ -135,9 +187,6 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
                     Err(err) => {
                         let _ = say(format_args!("cannot open {name}: {err}"));
                         status = Exit::Failure;
-                        due += 1;
-                        turn.store(due, Ordering::Release);
-                        continue;
                     }
                     Ok(Stop::ReadFailed(err)) => {
                         let _ = say(format_args!("reading {name}: {err}"));
@@ -146,27 +195,54 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
                     Ok(Stop::BadLine(..)) => status = Exit::Failure,
                     Ok(_) => {}
                 }
-                let mut summary = summarize(config, tokenizer.as_ref(), &priced, &prices);
-                summary.session_id = ids.of(due);
-                summary.input = run.named_inputs.then_some(name);
-                summary.part_of = ids.part_of();
-                if first_error.is_none() {
-                    first_error.clone_from(&summary.error);
+                if matches!(priced.read, Read::Agent(_))
+                    && let Read::Agent(log) =
+                        std::mem::replace(&mut priced.read, Read::Chat(Default::default()))
+                {
+                    inputs[input].agent_file(log.agent);
+                    ledger.add(input, log);
                 }
-                billed &= report::report(&run.reporting, &summary)?;
-                total
-                    .add(&summary)
-                    .map_err(|why| anyhow::anyhow!("{}: {why}", source.display_name()))?;
+                inputs[input].absorb(&priced)?;
                 due += 1;
+                // The summaries due are written before the next file's
+                // reports may be.
+                finish_ready(due, &mut inputs, &mut total, &mut billed, &mut first_error)?;
                 turn.store(due, Ordering::Release);
             }
         }
         Ok(())
     })?;
-    if sources.len() > 1 {
+    // The agent logs, each response once, priced at its model.
+    let bill = ledger.bill(&AgentPrices {
+        table: &config.table,
+        fallback: (&run.model, run.priced),
+    });
+    let unpriced = agents::warn_unpriced(&bill);
+    let summaries =
+        agents::agent_summaries(config, tokenizer.as_ref(), &inputs, &bill, &prices, &ids)?;
+    for (at, summary) in summaries {
+        billed &= report::report(&run.reporting, &summary)?;
+        if first_error.is_none() {
+            first_error.clone_from(&summary.error);
+        }
+        let sum = total.get_or_insert_with(|| summary.empty_sum(ids.total().to_string()));
+        sum.add(&summary)
+            .map_err(|why| anyhow::anyhow!("{}: {why}", run.sources[at].display_name()))?;
+        inputs[at].summary = Some(summary);
+    }
+    if run.sources.len() > 1 {
+        let mut total =
+            total.unwrap_or_else(|| agents::empty_total(config, tokenizer.as_ref(), &ids, &prices));
         total.time_by(&overall);
         total.error = first_error;
         billed &= report::print_summary(run.reporting.summary, &total);
+    }
+    if !config.by.is_empty() {
+        let text = agents::report(config, &inputs, &bill)?;
+        report::write_stdout(text.as_bytes())?;
+    }
+    if unpriced && !config.unknown_zero && status == Exit::Success {
+        status = Exit::Usage;
     }
     let signal = received();
     if signal != 0 {
@@ -175,7 +251,13 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
     Ok(status.billed(billed))
 }
 
-/// Prices one input, line by line, through the pipeline.
+/// Whether every file of input `input` is before file `due`.
+fn jobs_done(config: &TranscriptConfig, input: usize, due: usize) -> bool {
+    let through: usize = config.files[..=input].iter().map(Vec::len).sum();
+    through <= due
+}
+
+/// Prices one file, line by line, through the pipeline.
 fn price_one(
     source: &Source,
     tokenizer: &dyn Tokenizer,
@@ -185,7 +267,18 @@ fn price_one(
     let mut clock = config.run.clock(false);
     let name = source.display_name();
     let mut report = |bad: &Bad| reports.report(format!("{name}:{}: {}", bad.number, bad.why));
-    let mut decoder = Transcripts::new(tokenizer, config.options, config.max_line, &mut report);
+    let path = match source {
+        Source::File(path) => Some(path.as_path()),
+        Source::Stdin => None,
+    };
+    let mut decoder = Transcripts::new(
+        tokenizer,
+        config.options,
+        config.format,
+        path,
+        config.max_line,
+        &mut report,
+    );
     let settings = Settings {
         strip_delimiter: true,
         max_chunk: config.max_line,
@@ -205,56 +298,14 @@ fn price_one(
         )
         .stop
     });
-    let (tally, bytes) = decoder.finish();
+    let (read, bytes) = decoder.finish();
     let elapsed = clock.elapsed();
     Priced {
-        tally,
+        read,
         bytes,
         clock,
         elapsed,
         stop,
         reports: reports.held,
-    }
-}
-
-/// The summary of a priced input (its id is set by the caller).
-fn summarize(
-    config: &TranscriptConfig,
-    tokenizer: &dyn Tokenizer,
-    priced: &Priced,
-    prices: &Prices,
-) -> Summary {
-    let run = &config.run;
-    let (transcript, cost) = TranscriptSummary::priced(&priced.tally, prices);
-    let tokens = priced.tally.tokens();
-    Summary {
-        session_id: String::new(),
-        model: run.model.name.clone(),
-        agent_id: run.agent_id.clone(),
-        input: None,
-        part_of: None,
-        sessions: None,
-        start_time: priced.clock.start_time(),
-        end_time: priced.clock.at(priced.elapsed),
-        duration_ms: millis(priced.elapsed),
-        time_to_first_chunk_ms: None,
-        chunk_count: priced.tally.records,
-        bytes: priced.bytes,
-        total_tokens: tokens,
-        side: "both".to_string(),
-        total_cost: cost,
-        currency: "USD".to_string(),
-        priced: run.priced,
-        tokens_per_second: rate(tokens, priced.elapsed.as_secs_f64()),
-        tokens_per_second_after_first_chunk: None,
-        tokenizer: tokenizer.name().to_string(),
-        exact: tokenizer.is_exact() || priced.tally.tokenized == 0,
-        count: config.options.name().to_string(),
-        invalid_utf8_chunks: 0,
-        split_chunks: 0,
-        error: priced.stop.as_ref().ok().and_then(Stop::describe),
-        metadata: run.metadata(),
-        transcript: Some(transcript),
-        provider: None,
     }
 }

@@ -22,7 +22,7 @@ mod transcript;
 
 pub use provider::{Event, Piece, Provider, Verdict};
 pub use text::Text;
-pub use transcript::Transcripts;
+pub use transcript::{LogFormat, Read, Transcripts};
 
 use crate::input::{Chunk, Framing};
 

@@ -7,12 +7,16 @@
 //! RFC 3339 text. [`Summary::add`] is the one sum: the total of a run's
 //! inputs and `tokmeter merge` are both built with it.
 
+mod agent;
 mod merge;
 mod provider;
+mod report;
 mod text;
 
+pub use agent::{AgentSummary, Figures, ModelFigures};
 pub use merge::{Placed, dedupe, merge, read_summaries};
 pub use provider::{ProviderSummary, bill};
+pub use report::Report;
 pub use text::{counted, group};
 
 use chrono::{DateTime, Utc};
@@ -91,6 +95,10 @@ pub struct Summary {
     /// With `--input transcript`: records, and tokens and costs by price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<TranscriptSummary>,
+    /// With agent logs: the responses billed, by model, and what became
+    /// of the other lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSummary>,
     /// With a provider stream: its usage beside tokmeter's count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderSummary>,
@@ -122,6 +130,7 @@ impl Summary {
             tokens_per_second_after_first_chunk: None,
             error: None,
             transcript: self.transcript.as_ref().map(TranscriptSummary::zeroed),
+            agent: None,
             provider: None,
             ..self.clone()
         }
@@ -197,6 +206,12 @@ impl Summary {
         }
         if let Some(figures) = &part.provider {
             sum.provider = Some(match &sum.provider {
+                Some(total) => total.checked_plus(figures)?,
+                None => figures.clone(),
+            });
+        }
+        if let Some(figures) = &part.agent {
+            sum.agent = Some(match &sum.agent {
                 Some(total) => total.checked_plus(figures)?,
                 None => figures.clone(),
             });

@@ -1,7 +1,7 @@
 //! The summary as one line for people: figures grouped by thousands,
 //! costs with at least two decimals, text from the input escaped.
 
-use super::{ProviderSummary, Summary};
+use super::{AgentSummary, ProviderSummary, Summary};
 use crate::money::Money;
 use crate::transcript::TranscriptSummary;
 
@@ -33,7 +33,8 @@ impl Summary {
         if let Some(provider) = &self.provider {
             push_provider_figures(&mut line, provider);
         }
-        if !self.priced {
+        let unpriced_listed = self.agent.as_ref().is_some_and(|a| a.unpriced_tokens > 0);
+        if !self.priced && !unpriced_listed {
             line.push_str(" · unknown model, not priced");
         }
         if self.invalid_utf8_chunks > 0 {
@@ -77,20 +78,63 @@ impl Summary {
         };
         at_price("input", t.input_tokens, t.input_cost);
         at_price("output", t.output_tokens, t.output_cost);
-        if t.cache_read_tokens > 0 || t.cache_write_tokens > 0 {
+        if t.cache_read_tokens > 0 || t.cache_write_tokens > 0 || t.cache_write_1h_tokens > 0 {
             at_price("cache read", t.cache_read_tokens, t.cache_read_cost);
             at_price("cache write", t.cache_write_tokens, t.cache_write_cost);
         }
-        line.push_str(&format!(
-            " · {} ({} tokenized, {} from usage)",
-            counted(t.records, "record"),
-            group(t.records_tokenized),
-            group(t.records_from_usage),
-        ));
+        if t.cache_write_1h_tokens > 0 {
+            at_price(
+                "cache write 1h",
+                t.cache_write_1h_tokens,
+                t.cache_write_1h_cost,
+            );
+        }
+        match &self.agent {
+            Some(agent) => push_agent_figures(line, t, agent),
+            None => line.push_str(&format!(
+                " · {} ({} tokenized, {} from usage)",
+                counted(t.records, "record"),
+                group(t.records_tokenized),
+                group(t.records_from_usage),
+            )),
+        }
         if t.bad_lines > 0 {
             line.push_str(&format!(" · {}", counted(t.bad_lines, "bad line")));
         }
         line.push_str(&format!(" · {:.3} s", self.duration_ms / 1000.0));
+    }
+}
+
+/// An agent log's responses, what became of its other lines, and the
+/// tokens left unpriced.
+fn push_agent_figures(line: &mut String, t: &TranscriptSummary, a: &AgentSummary) {
+    let chat = t.records_from_usage.saturating_sub(a.responses) + t.records_tokenized;
+    line.push_str(&format!(" · {}", counted(a.responses, "response")));
+    if chat > 0 {
+        line.push_str(&format!(" and {}", counted(chat, "chat record")));
+    }
+    line.push_str(&format!(" in {}", counted(a.files, "file")));
+    let others = [
+        (a.duplicate_lines, "duplicate"),
+        (a.replay_lines, "replayed"),
+        (a.reemitted_lines, "re-emitted"),
+        (a.synthetic_lines, "synthetic"),
+        (a.skipped_lines, "skipped"),
+    ];
+    let others: Vec<String> = others
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{} {what}", group(*n)))
+        .collect();
+    if !others.is_empty() {
+        line.push_str(&format!(" (lines: {})", others.join(", ")));
+    }
+    if a.unpriced_tokens > 0 {
+        line.push_str(&format!(
+            " · {} unpriced ({})",
+            counted(a.unpriced_tokens, "token"),
+            a.unpriced_models.join(", ")
+        ));
     }
 }
 

@@ -282,7 +282,7 @@ fn usage(conversation: &mut Conversation, bill: &mut Bill, usage: Bill) -> Resul
 /// `line` with each `\\uXXXX` escape of a surrogate that is not half of
 /// a pair replaced by `\\ufffd`, as serde_json rejects lone surrogates
 /// that other JSON writers emit. Borrowed when there is none.
-fn replace_lone_surrogates(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn replace_lone_surrogates(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let surrogate = |at: usize| -> Option<u16> {
         let hex = line.get(at..at + 6)?;
         if hex[0] != b'\\' || hex[1] != b'u' {
@@ -325,7 +325,7 @@ fn replace_lone_surrogates(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 /// A JSON error without serde_json's "at line 1 column N" (the caller names
 /// the line), with the column kept.
-fn describe(err: serde_json::Error) -> String {
+pub(crate) fn describe(err: serde_json::Error) -> String {
     let text = err.to_string();
     let message = text
         .rfind(" at line ")

@@ -100,6 +100,13 @@ pub struct TranscriptSummary {
     pub cache_read_cost: Money,
     /// USD, written as an exact decimal.
     pub cache_write_cost: Money,
+    /// Tokens written to a 1-hour cache (agent logs that say so); the
+    /// other writes are in `cache_write_tokens`.
+    #[serde(default)]
+    pub cache_write_1h_tokens: u64,
+    /// USD, written as an exact decimal.
+    #[serde(default)]
+    pub cache_write_1h_cost: Money,
 }
 
 impl TranscriptSummary {
@@ -135,6 +142,8 @@ impl TranscriptSummary {
             output_cost: costs[1],
             cache_read_cost: costs[2],
             cache_write_cost: costs[3],
+            cache_write_1h_tokens: 0,
+            cache_write_1h_cost: Money::ZERO,
         }
     }
 
@@ -173,7 +182,16 @@ impl TranscriptSummary {
                 .checked_add(b)
                 .ok_or_else(|| "the costs overflow the sum".to_string())?;
         }
-        Ok(TranscriptSummary::new(&tally, costs))
+        let mut sum = TranscriptSummary::new(&tally, costs);
+        sum.cache_write_1h_tokens = self
+            .cache_write_1h_tokens
+            .checked_add(other.cache_write_1h_tokens)
+            .ok_or_else(overflow)?;
+        sum.cache_write_1h_cost = self
+            .cache_write_1h_cost
+            .checked_add(other.cache_write_1h_cost)
+            .ok_or_else(|| "the costs overflow the sum".to_string())?;
+        Ok(sum)
     }
 
     /// The same shape with every figure zero.

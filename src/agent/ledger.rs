@@ -1,0 +1,279 @@
+//! Every call of a run once, priced at its own model.
+//!
+//! Logs are added in argument order (a directory's files in path order).
+//! Two lines with the same `message.id` and `requestId` are one response,
+//! wherever they are: the one with the largest token total is billed, the
+//! first met on a tie, and the input it was met in is billed for it. A
+//! sub-agent line whose `message.id` the main session has under another
+//! request is a replay of that response and is not billed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Agent, Call, Lines, Log, Tokens};
+use crate::money::{Money, Price};
+use crate::pricing::{Model, PricingTable};
+
+/// The calls of a run, each once, with the input it is billed to.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    calls: Vec<(usize, Agent, Call)>,
+    /// `(message.id, requestId)` → index into `calls`.
+    keys: HashMap<(Box<str>, Box<str>), usize>,
+    /// Per input: what became of its lines.
+    lines: Vec<Lines>,
+}
+
+/// Where each call's price comes from.
+pub struct Prices<'t> {
+    /// The table the models a log names are looked up in.
+    pub table: &'t PricingTable,
+    /// The model of calls that name none (`-m`), and whether it is priced.
+    pub fallback: (&'t Model, bool),
+}
+
+/// One call, priced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Priced {
+    /// The input it is billed to.
+    pub input: usize,
+    /// The agent that logged it.
+    pub agent: Agent,
+    /// The model: its name in the table, or as the log wrote it when the
+    /// table lacks it.
+    pub model: Arc<str>,
+    /// False when the table lacks the model: the call has no cost.
+    pub priced: bool,
+    /// Tokens by class.
+    pub tokens: Tokens,
+    /// What they cost (zero when not priced).
+    pub cost: Money,
+    /// The cost by class: input, output, cache read, cache write (5m),
+    /// cache write (1h).
+    pub costs: [Money; 5],
+    /// When it was logged.
+    pub time: Option<DateTime<Utc>>,
+    /// Its session.
+    pub session: Arc<str>,
+    /// Its project.
+    pub project: Arc<str>,
+}
+
+/// A run's calls, priced, and each input's line counts.
+#[derive(Clone, Debug, Default)]
+pub struct Billed {
+    /// The calls billed, in the order they were met.
+    pub calls: Vec<Priced>,
+    /// Per input: what became of its lines.
+    pub lines: Vec<Lines>,
+}
+
+impl Ledger {
+    /// A ledger for a run of `inputs` inputs.
+    pub fn new(inputs: usize) -> Ledger {
+        Ledger {
+            lines: vec![Lines::default(); inputs],
+            ..Ledger::default()
+        }
+    }
+
+    /// Adds a file of input `input`; files are added in argument order.
+    pub fn add(&mut self, input: usize, log: Log) {
+        if self.lines.len() <= input {
+            self.lines.resize(input + 1, Lines::default());
+        }
+        self.lines[input] = self.lines[input].plus(&log.lines);
+        for call in log.calls {
+            let Some((id, request)) = call.key() else {
+                self.calls.push((input, log.agent, call));
+                continue;
+            };
+            let key = (Box::from(id), Box::from(request));
+            match self.keys.get(&key) {
+                Some(&at) => {
+                    if call.tokens.total() > self.calls[at].2.tokens.total() {
+                        self.lines[self.calls[at].0].duplicate += 1;
+                        self.calls[at] = (input, log.agent, call);
+                    } else {
+                        self.lines[input].duplicate += 1;
+                    }
+                }
+                None => {
+                    self.keys.insert(key, self.calls.len());
+                    self.calls.push((input, log.agent, call));
+                }
+            }
+        }
+    }
+
+    /// Drops replays and prices each call at its own model (a model the
+    /// table lacks is not priced: its call costs nothing and says so).
+    pub fn bill(mut self, prices: &Prices<'_>) -> Billed {
+        // The requests of each main-session response.
+        let mut main: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (_, _, call) in &self.calls {
+            if let (false, Some((id, request))) = (call.sidechain, call.key()) {
+                main.entry(id).or_default().push(request);
+            }
+        }
+        let replays: Vec<bool> = self
+            .calls
+            .iter()
+            .map(|(_, _, call)| match (call.sidechain, call.key()) {
+                (true, Some((id, request))) => main
+                    .get(id)
+                    .is_some_and(|requests| requests.iter().any(|r| *r != request)),
+                _ => false,
+            })
+            .collect();
+        drop(main);
+        let mut models: HashMap<Arc<str>, Option<(Arc<str>, Model)>> = HashMap::new();
+        let mut calls = Vec::with_capacity(self.calls.len());
+        for ((input, agent, call), replay) in self.calls.into_iter().zip(replays) {
+            if replay {
+                self.lines[input].replay += 1;
+                continue;
+            }
+            let (model, priced, costs) = match &call.model {
+                Some(name) => {
+                    let found = models
+                        .entry(name.clone())
+                        .or_insert_with(|| {
+                            prices
+                                .table
+                                .lookup(name)
+                                .map(|m| (Arc::from(m.name.as_str()), m.clone()))
+                        })
+                        .as_ref();
+                    match found {
+                        Some((canonical, model)) => {
+                            (canonical.clone(), true, cost(&call.tokens, model))
+                        }
+                        None => (name.clone(), false, [Money::ZERO; 5]),
+                    }
+                }
+                None => {
+                    let (model, priced) = prices.fallback;
+                    let costs = if priced {
+                        cost(&call.tokens, model)
+                    } else {
+                        [Money::ZERO; 5]
+                    };
+                    (Arc::from(model.name.as_str()), priced, costs)
+                }
+            };
+            calls.push(Priced {
+                input,
+                agent,
+                model,
+                priced,
+                tokens: call.tokens,
+                cost: costs.iter().copied().sum(),
+                costs,
+                time: call.time,
+                session: call.session,
+                project: call.project,
+            });
+        }
+        Billed {
+            calls,
+            lines: self.lines,
+        }
+    }
+}
+
+/// What `tokens` cost at `model`'s prices, by class (input, output, cache
+/// read, 5-minute and 1-hour writes): a cache price the table lacks is the
+/// input price; a 1-hour write without its own price pays the 5-minute one.
+pub fn cost(tokens: &Tokens, model: &Model) -> [Money; 5] {
+    let cache_read = model.cache_read.unwrap_or(model.input);
+    let cache_write = model.cache_write.unwrap_or(model.input);
+    let cache_write_1h = model.cache_write_1h.unwrap_or(cache_write);
+    let classes: [(u64, Price); 5] = [
+        (tokens.input, model.input),
+        (tokens.output, model.output),
+        (tokens.cache_read, cache_read),
+        (tokens.cache_write, cache_write),
+        (tokens.cache_write_1h, cache_write_1h),
+    ];
+    // A product of a u64 and a price is far below Money's bound.
+    classes.map(|(count, price)| price.cost(count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(id: &str, request: &str, sidechain: bool, output: u64) -> Call {
+        Call {
+            id: Some(id.into()),
+            request: Some(request.into()),
+            sidechain,
+            model: Some(Arc::from("claude-sonnet-4-5")),
+            time: None,
+            session: Arc::from("s"),
+            project: Arc::from("p"),
+            tokens: Tokens {
+                output,
+                ..Tokens::default()
+            },
+            line: 1,
+        }
+    }
+
+    fn log(calls: Vec<Call>) -> Log {
+        Log {
+            agent: Agent::ClaudeCode,
+            calls,
+            lines: Lines::default(),
+        }
+    }
+
+    #[test]
+    fn copies_across_files_are_billed_once_and_replays_not_at_all() {
+        let table = PricingTable::builtin().unwrap();
+        let fallback = table.lookup("gpt-4o").unwrap().clone();
+        // The sub-agent's file comes first: its replay is still found.
+        let mut ledger = Ledger::new(3);
+        ledger.add(
+            0,
+            log(vec![call("m1", "r9", true, 10), call("m2", "r2", true, 5)]),
+        );
+        ledger.add(
+            1,
+            log(vec![
+                call("m1", "r1", false, 10),
+                call("m3", "r3", false, 4),
+            ]),
+        );
+        ledger.add(
+            2,
+            log(vec![
+                call("m3", "r3", false, 4),
+                call("m1", "r1", false, 12),
+            ]),
+        );
+        let billed = ledger.bill(&Prices {
+            table: &table,
+            fallback: (&fallback, true),
+        });
+        let kept: Vec<(usize, u64)> = billed
+            .calls
+            .iter()
+            .map(|c| (c.input, c.tokens.output))
+            .collect();
+        // m1's fuller copy in input 2 wins; m3 stays with input 1.
+        assert_eq!(kept, [(0, 5), (2, 12), (1, 4)]);
+        assert_eq!(billed.lines[0].replay, 1);
+        assert_eq!(billed.lines[1].duplicate, 1);
+        assert_eq!(billed.lines[2].duplicate, 1);
+        assert!(
+            billed
+                .calls
+                .iter()
+                .all(|c| &*c.model == "claude-sonnet-4-5")
+        );
+    }
+}
