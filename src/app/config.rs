@@ -280,7 +280,9 @@ impl Mode {
                 .map(|config| Mode::Transcripts(Box::new(config)));
         }
         if let Some(flag) = given(matches, TRANSCRIPT_ONLY) {
-            return Err(usage(format!("{flag} needs --input transcript")));
+            return Err(usage(format!(
+                "{flag} needs --input transcript, claude-code or codex"
+            )));
         }
         StreamConfig::new(run, &args, input, table).map(|config| Mode::Streams(Box::new(config)))
     }

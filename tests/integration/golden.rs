@@ -212,6 +212,10 @@ const BAD_LINES: &str = "tests/fixtures/transcript/bad.jsonl";
 const STREAM_LEDGER: &str = "tests/fixtures/golden/ledgers/stream.jsonl";
 const TRANSCRIPT_LEDGER: &str = "tests/fixtures/golden/ledgers/transcript.jsonl";
 const BAD_LEDGER: &str = "tests/fixtures/golden/ledgers/bad.jsonl";
+const AGENT_LEDGER: &str = "tests/fixtures/golden/ledgers/agents.jsonl";
+const AGENTS: &str = "tests/fixtures/agents";
+const CLAUDE: &str = "tests/fixtures/agents/claude";
+const CODEX: &str = "tests/fixtures/agents/codex";
 
 golden! {
     // Raw output, each tokenizer.
@@ -304,6 +308,21 @@ golden! {
     transcript_files_text: Run ["--input", "transcript", "--replay", CHAT, USAGE] Empty;
     transcript_summary_file_stdout: Run ["--input", "transcript", "--summary-file", "-", "-s", "none", CHAT, USAGE] Empty;
     transcript_stdin: Run ["--input", "transcript", "--meta", "k=v", "--agent-id", "a", "-s", "json"] In(CHAT);
+
+    // Agent logs (tests/fixtures/agents; its README works out every figure).
+    agents_claude_text: Run ["--input", "claude-code", CLAUDE] Empty;
+    agents_codex_json: Run ["--input", "codex", "-s", "json", CODEX] Empty;
+    agents_detected_json: Run ["--input", "transcript", "-s", "json", CLAUDE, CODEX] Empty;
+    agents_unknown_zero: Run ["--input", "transcript", "--unknown-model", "zero", AGENTS] Empty;
+    agents_by_day_utc: Run ["--input", "transcript", "--by", "day", "--utc", "-s", "none", AGENTS] Empty;
+    agents_by_model_day_json: Run ["--input", "transcript", "--by", "model", "--by", "day", "--utc", "-f", "json", "-s", "none", AGENTS] Empty;
+    agents_by_session_project: Run ["--input", "transcript", "--by", "session", "--by", "project", "-s", "none", AGENTS] Empty;
+    agents_with_chat_by_model: Run ["--input", "transcript", "--by", "model", "-s", "none", CODEX, CHAT] Empty;
+    merge_agents_by_model: Merge ["--by", "model", AGENT_LEDGER] Empty;
+    merge_agents_by_agent_json: Merge ["--by", "agent", "--by", "day", "--utc", "-f", "json", AGENT_LEDGER] Empty;
+    error_by_without_transcripts: Run ["--by", "day"] In(PROSE);
+    error_utc_without_day: Run ["--input", "codex", "--utc", "--by", "model", CODEX] Empty;
+    error_format_sse_agents: Run ["--input", "codex", "-f", "sse", CODEX] Empty;
 
     // Merging ledgers (copied from summary_file_stdout* and
     // transcript_summary_file_stdout).

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary on real bytes, one test binary with a
 //! module per concern.
 
+mod agents;
 mod util;
 
 mod cli;
