@@ -17,6 +17,7 @@ fn main() {
     vocabulary::generate();
     println!("cargo::rerun-if-changed=pricing.toml");
     println!("cargo::rerun-if-changed=src/pricing/schema.rs");
+    println!("cargo::rerun-if-changed=src/pricing/schema_rust.rs");
     let text = std::fs::read_to_string("pricing.toml").expect("pricing.toml is readable");
     // The library reports a bad table with its line and column; here the
     // place is a byte offset.

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::schema::{At, Entry};
+#[allow(unused_imports)] // tiers, modes and history appear as the table has them
+use super::schema::{At, CardEntry, Entry, Keys, ModeEntry, TierEntry};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_table.rs"));

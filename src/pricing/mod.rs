@@ -8,8 +8,12 @@ use std::collections::HashMap;
 use std::ops::RangeInclusive;
 
 mod builtin;
+mod card;
+mod cards;
 mod parse;
 mod schema;
+
+pub use card::{Card, Chosen, ModeCard, Prices, Request, STANDARD_MODES, Tier, Usage};
 
 use crate::money::Price;
 use crate::tokenize::TokenizerKind;
@@ -63,6 +67,13 @@ pub struct Model {
     pub tokenizer: TokenizerKind,
     /// Other names that select this model.
     pub aliases: Vec<String>,
+    /// The current card: the prices above, its tiers and modes, and when
+    /// it began.
+    pub card: Card,
+    /// Earlier cards, newest first.
+    pub history: Vec<Card>,
+    /// The most input tokens a request may have, if the table says.
+    pub limit_input: Option<u64>,
 }
 
 impl Model {
@@ -72,6 +83,18 @@ impl Model {
             Side::Input => self.input,
             Side::Output => self.output,
         }
+    }
+
+    /// The card `request` pays.
+    pub fn choose(&self, request: &Request<'_>) -> Chosen<'_> {
+        card::choose(&self.card, &self.history, request)
+    }
+
+    /// Whether any card of the model has context tiers.
+    pub fn has_tiers(&self) -> bool {
+        std::iter::once(&self.card)
+            .chain(&self.history)
+            .any(|c| !c.tiers.is_empty() || c.modes.iter().any(|m| !m.tiers.is_empty()))
     }
 
     /// A model that costs nothing, for `--unknown-model zero`.
@@ -86,6 +109,21 @@ impl Model {
             cache_write_1h: None,
             tokenizer: TokenizerKind::default(),
             aliases: Vec::new(),
+            card: Card {
+                effective_from: None,
+                prices: Prices {
+                    input: Price::ZERO,
+                    output: Price::ZERO,
+                    cache_read: None,
+                    cache_write: None,
+                    cache_write_1h: None,
+                    reasoning: None,
+                },
+                tiers: Vec::new(),
+                modes: Vec::new(),
+            },
+            history: Vec::new(),
+            limit_input: None,
         }
     }
 }
@@ -315,6 +353,12 @@ tokenizer = "o200k_base"
             bytes_per_token: None,
             chars_per_token: None,
             aliases: Cow::Borrowed(&[]),
+            reasoning: None,
+            effective_from: None,
+            tiers: Cow::Borrowed(&[]),
+            modes: Cow::Borrowed(&[]),
+            history: Cow::Borrowed(&[]),
+            limit_input: None,
         };
         let err = PricingTable::from_entries("b", &[entry("m", "x")], None, &error_at).unwrap_err();
         assert!(

@@ -8,6 +8,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
+use super::cards::cards;
 use super::schema::{self, At, Entry};
 use super::{MAX_FILE_BYTES, Model, PricingTable, RATIO_RANGE, TableError, builtin};
 use crate::money::Price;
@@ -144,6 +145,7 @@ impl PricingTable {
                 ),
                 (None, None, None) => TokenizerKind::default(),
             };
+            let (card, history, limit_input) = cards(entry, error_at)?;
             let model = Model {
                 name: entry.name.value.to_string(),
                 provider: entry.provider.as_deref().map(str::to_string),
@@ -154,6 +156,9 @@ impl PricingTable {
                 cache_write_1h: optional_price(&entry.cache_write_1h, "cache_write_1h")?,
                 tokenizer,
                 aliases: entry.aliases.iter().map(|a| a.value.to_string()).collect(),
+                card,
+                history,
+                limit_input,
             };
             let at = table.models.len();
             for name in std::iter::once(&entry.name).chain(entry.aliases.iter()) {
