@@ -82,6 +82,11 @@ pub struct Meter {
     counter: Box<dyn Counter>,
     mode: CountMode,
     price: Price,
+    /// Prices that replace `price` once the session's tokens pass a size
+    /// (a prompt's context tiers), by size.
+    tiers: Vec<(u64, Price)>,
+    /// Tokens priced so far.
+    priced: u64,
     /// Tokens charged so far: the running maximum of the stream's count.
     charged: u64,
     totals: Totals,
@@ -94,9 +99,34 @@ impl Meter {
             counter: tokenizer.counter(),
             mode,
             price,
+            tiers: Vec::new(),
+            priced: 0,
             charged: 0,
             totals: Totals::default(),
         }
+    }
+
+    /// Prices the session's tokens by `tiers` (size, price), by size: once
+    /// the session has more tokens than a size, every one of them pays that
+    /// price, so a chunk's cost is the change in the session's total cost
+    /// and the chunk that crosses a size carries the re-pricing of all
+    /// before it.
+    #[must_use]
+    pub fn with_tiers(mut self, tiers: &[(u64, Price)]) -> Meter {
+        self.tiers = tiers.to_vec();
+        self.tiers.sort_by_key(|(size, _)| *size);
+        self
+    }
+
+    /// What `tokens` tokens of the session cost together.
+    fn session_cost(&self, tokens: u64) -> Money {
+        let price = self
+            .tiers
+            .iter()
+            .rev()
+            .find(|(size, _)| tokens > *size)
+            .map_or(self.price, |(_, price)| *price);
+        price.cost(tokens)
     }
 
     /// Counts the next chunk's content and prices it, without adding it to
@@ -115,10 +145,14 @@ impl Meter {
                 if content.is_empty() { 0 } else { count.max(1) }
             }
         };
-        Measure {
-            tokens,
-            cost: self.price.cost(tokens),
-        }
+        let cost = if self.tiers.is_empty() {
+            self.price.cost(tokens)
+        } else {
+            let before = self.session_cost(self.priced);
+            self.priced = self.priced.saturating_add(tokens);
+            self.session_cost(self.priced).saturating_sub(before)
+        };
+        Measure { tokens, cost }
     }
 
     /// Prices what is measured from now on at `price`.
@@ -160,6 +194,26 @@ mod tests {
             .iter()
             .map(|piece| meter.measure(piece.as_bytes()).tokens)
             .collect()
+    }
+
+    #[test]
+    fn a_chunk_that_crosses_a_tier_re_prices_the_session() {
+        let tiers = [(4, Price::from_millionths(2))];
+        let mut meter = Meter::new(
+            &Heuristic::default(),
+            CountMode::PerChunk,
+            Price::from_millionths(1),
+        )
+        .with_tiers(&tiers);
+        // 4 tokens at 1, then 1 more: all 5 at 2.
+        let first = meter.measure(b"0123456789abcdef");
+        let second = meter.measure(b"wxyz");
+        assert_eq!((first.tokens, second.tokens), (4, 1));
+        assert_eq!(first.cost, Price::from_millionths(1).cost(4));
+        assert_eq!(
+            first.cost.saturating_add(second.cost),
+            Price::from_millionths(2).cost(5)
+        );
     }
 
     #[test]

@@ -80,6 +80,12 @@ impl Money {
         self.0.checked_add(other.0).map(Money)
     }
 
+    /// The difference, or zero if `other` is larger.
+    #[must_use]
+    pub fn saturating_sub(self, other: Money) -> Money {
+        Money(self.0.saturating_sub(other.0))
+    }
+
     /// The sum, saturating at the largest amount (far beyond any real bill).
     #[must_use]
     pub fn saturating_add(self, other: Money) -> Money {

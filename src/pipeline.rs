@@ -42,6 +42,9 @@ pub struct Settings<'a> {
     pub count: CountMode,
     /// The price each token pays.
     pub price: Price,
+    /// Prices that replace it once the session's tokens pass a size (the
+    /// context tiers of a prompt metered with `--side input`), by size.
+    pub tiers: &'a [(u64, Price)],
     /// Limits on tokens and cost.
     pub budget: Budget,
     /// What earlier sessions of the same run spent, counted against the
@@ -84,6 +87,7 @@ impl<'a> Settings<'a> {
             tokenizer,
             count: CountMode::Stream,
             price,
+            tiers: &[],
             budget: Budget::default(),
             spent_before: Totals::default(),
             interrupt: None,
@@ -195,7 +199,8 @@ pub fn run<R: Read, W: Write, D: Decoder>(
         settings.strip_delimiter,
         settings.max_chunk,
     );
-    let mut meter = Meter::new(settings.tokenizer, settings.count, settings.price);
+    let mut meter =
+        Meter::new(settings.tokenizer, settings.count, settings.price).with_tiers(settings.tiers);
     output.start_session();
     let needs_timestamp = formatter.needs_timestamp();
     let mut timestamp = Vec::with_capacity(32);

@@ -47,6 +47,8 @@ fuzz_target!(|data: &[u8]| {
     let billed = ledger.bill(&Prices {
         table: &table,
         fallback: (&fallback, true),
+        mode: None,
+        date: None,
     });
     assert!(billed.calls.len() <= 2 * calls - keyed);
     for call in &billed.calls {

@@ -54,6 +54,8 @@ struct Usage {
     cache_read_input_tokens: Option<u64>,
     cache_creation_input_tokens: Option<u64>,
     cache_creation: Option<CacheCreation>,
+    service_tier: Option<String>,
+    speed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +65,16 @@ struct CacheCreation {
 }
 
 impl Usage {
+    /// The mode it was served in: `fast` for fast mode, else its service
+    /// tier unless standard.
+    fn mode(&self) -> Option<&str> {
+        match (self.speed.as_deref(), self.service_tier.as_deref()) {
+            (Some("fast"), _) => Some("fast"),
+            (_, Some(tier)) if !crate::pricing::STANDARD_MODES.contains(&tier) => Some(tier),
+            _ => None,
+        }
+    }
+
     /// Tokens by class: writes split by lifetime where the line says, all
     /// 5-minute where it does not.
     fn tokens(&self) -> Tokens {
@@ -206,6 +218,7 @@ impl Reader {
             request: line.request.as_deref().map(Box::from),
             sidechain: line.sidechain == Some(true),
             model: message.model.as_deref().map(|name| self.model(name)),
+            mode: usage.mode().map(|mode| self.model(mode)),
             time: line.timestamp.as_deref().and_then(parse_time),
             session: if line.session.is_some() {
                 self.session.clone()
@@ -214,6 +227,7 @@ impl Reader {
             },
             project: self.project.clone(),
             tokens,
+            unsplit_writes: usage.cache_creation.is_none() && tokens.cache_write > 0,
             line: self.number,
         };
         self.keep(call);
@@ -242,7 +256,7 @@ impl Reader {
         }
     }
 
-    /// The shared name of a model.
+    /// The shared name of a model (or a mode).
     fn model(&mut self, name: &str) -> Arc<str> {
         match self.models.iter().find(|m| ***m == *name) {
             Some(model) => model.clone(),

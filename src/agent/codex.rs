@@ -281,10 +281,12 @@ impl Reader {
             request: None,
             sidechain: false,
             model: self.model.clone(),
+            mode: None,
             time: timestamp.and_then(parse_time),
             session: self.session.clone(),
             project: self.project.clone(),
             tokens,
+            unsplit_writes: false,
             line: self.number,
         });
         Ok(())

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{Agent, Call, Lines, Log, Tokens};
-use crate::money::{Money, Price};
-use crate::pricing::{Model, PricingTable};
+use crate::money::Money;
+use crate::pricing::{Model, PricingTable, Request, Usage};
 
 /// The calls of a run, each once, with the input it is billed to.
 #[derive(Debug, Default)]
@@ -32,6 +32,10 @@ pub struct Prices<'t> {
     pub table: &'t PricingTable,
     /// The model of calls that name none (`-m`), and whether it is priced.
     pub fallback: (&'t Model, bool),
+    /// The mode of calls that name none (`--mode`).
+    pub mode: Option<&'t str>,
+    /// The time of calls without one (`--date`; else now).
+    pub date: Option<DateTime<Utc>>,
 }
 
 /// One call, priced.
@@ -53,6 +57,21 @@ pub struct Priced {
     /// The cost by class: input, output, cache read, cache write (5m),
     /// cache write (1h).
     pub costs: [Money; 5],
+    /// The card it paid: the size of its context tier, if one applied.
+    pub tier: Option<u64>,
+    /// The mode it was billed in, when the card has it.
+    pub mode: Option<Arc<str>>,
+    /// When the card it paid began, if dated.
+    pub card_from: Option<DateTime<Utc>>,
+    /// It named a mode its model's card lacks (billed at the card's own
+    /// prices).
+    pub mode_unknown: bool,
+    /// Its prompt passed the model's input limit: the table or the log is
+    /// wrong.
+    pub over_limit: bool,
+    /// Its cache writes had no 5-minute/1-hour split though its model
+    /// prices 1-hour writes apart: all were billed as 5-minute writes.
+    pub unsplit_writes: bool,
     /// When it was logged.
     pub time: Option<DateTime<Utc>>,
     /// Its session.
@@ -136,42 +155,62 @@ impl Ledger {
                 self.lines[input].replay += 1;
                 continue;
             }
-            let (model, priced, costs) = match &call.model {
-                Some(name) => {
-                    let found = models
-                        .entry(name.clone())
-                        .or_insert_with(|| {
-                            prices
-                                .table
-                                .lookup(name)
-                                .map(|m| (Arc::from(m.name.as_str()), m.clone()))
-                        })
-                        .as_ref();
-                    match found {
-                        Some((canonical, model)) => {
-                            (canonical.clone(), true, cost(&call.tokens, model))
-                        }
-                        None => (name.clone(), false, [Money::ZERO; 5]),
-                    }
-                }
-                None => {
-                    let (model, priced) = prices.fallback;
-                    let costs = if priced {
-                        cost(&call.tokens, model)
-                    } else {
-                        [Money::ZERO; 5]
-                    };
-                    (Arc::from(model.name.as_str()), priced, costs)
-                }
+            let found = match &call.model {
+                Some(name) => models
+                    .entry(name.clone())
+                    .or_insert_with(|| {
+                        prices
+                            .table
+                            .lookup(name)
+                            .map(|m| (Arc::from(m.name.as_str()), m.clone()))
+                    })
+                    .as_ref()
+                    .map(|(canonical, model)| (canonical.clone(), model))
+                    .ok_or_else(|| name.clone()),
+                None => match prices.fallback {
+                    (model, true) => Ok((Arc::from(model.name.as_str()), model)),
+                    (model, false) => Err(Arc::from(model.name.as_str())),
+                },
             };
+            let usage = usage(&call.tokens);
+            let mut bill = Bill::default();
+            match found {
+                Ok((name, model)) => {
+                    let prompt = usage.prompt().unwrap_or(u64::MAX);
+                    let chosen = model.choose(&Request {
+                        time: call.time.or(prices.date),
+                        mode: call.mode.as_deref().or(prices.mode),
+                        prompt,
+                    });
+                    let c = chosen.prices.costs(&usage);
+                    // Reasoning pays its own price inside output.
+                    bill.costs = [c[0], c[1].saturating_add(c[5]), c[2], c[3], c[4]];
+                    bill.model = name;
+                    bill.priced = true;
+                    bill.tier = chosen.tier;
+                    bill.mode = chosen.mode.map(Arc::from);
+                    bill.card_from = chosen.card.effective_from;
+                    bill.mode_unknown = chosen.mode_unknown;
+                    bill.over_limit = model.limit_input.is_some_and(|limit| prompt > limit);
+                    bill.unsplit_writes =
+                        call.unsplit_writes && chosen.prices.cache_write_1h.is_some();
+                }
+                Err(name) => bill.model = name,
+            }
             calls.push(Priced {
                 input,
                 agent,
-                model,
-                priced,
+                model: bill.model,
+                priced: bill.priced,
                 tokens: call.tokens,
-                cost: costs.iter().copied().sum(),
-                costs,
+                cost: bill.costs.iter().copied().sum(),
+                costs: bill.costs,
+                tier: bill.tier,
+                mode: bill.mode,
+                card_from: bill.card_from,
+                mode_unknown: bill.mode_unknown,
+                over_limit: bill.over_limit,
+                unsplit_writes: bill.unsplit_writes,
                 time: call.time,
                 session: call.session,
                 project: call.project,
@@ -184,22 +223,45 @@ impl Ledger {
     }
 }
 
-/// What `tokens` cost at `model`'s prices, by class (input, output, cache
-/// read, 5-minute and 1-hour writes): a cache price the table lacks is the
-/// input price; a 1-hour write without its own price pays the 5-minute one.
-pub fn cost(tokens: &Tokens, model: &Model) -> [Money; 5] {
-    let cache_read = model.cache_read.unwrap_or(model.input);
-    let cache_write = model.cache_write.unwrap_or(model.input);
-    let cache_write_1h = model.cache_write_1h.unwrap_or(cache_write);
-    let classes: [(u64, Price); 5] = [
-        (tokens.input, model.input),
-        (tokens.output, model.output),
-        (tokens.cache_read, cache_read),
-        (tokens.cache_write, cache_write),
-        (tokens.cache_write_1h, cache_write_1h),
-    ];
-    // A product of a u64 and a price is far below Money's bound.
-    classes.map(|(count, price)| price.cost(count))
+/// A call's tokens as the pricing cards take them.
+pub fn usage(tokens: &Tokens) -> Usage {
+    Usage {
+        input: tokens.input,
+        output: tokens.output,
+        cache_read: tokens.cache_read,
+        cache_write: tokens.cache_write,
+        cache_write_1h: tokens.cache_write_1h,
+        reasoning: tokens.reasoning,
+    }
+}
+
+/// What a call came to, while it is priced.
+struct Bill {
+    model: Arc<str>,
+    priced: bool,
+    costs: [Money; 5],
+    tier: Option<u64>,
+    mode: Option<Arc<str>>,
+    card_from: Option<DateTime<Utc>>,
+    mode_unknown: bool,
+    over_limit: bool,
+    unsplit_writes: bool,
+}
+
+impl Default for Bill {
+    fn default() -> Bill {
+        Bill {
+            model: Arc::from(""),
+            priced: false,
+            costs: [Money::ZERO; 5],
+            tier: None,
+            mode: None,
+            card_from: None,
+            mode_unknown: false,
+            over_limit: false,
+            unsplit_writes: false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +274,7 @@ mod tests {
             request: Some(request.into()),
             sidechain,
             model: Some(Arc::from("claude-sonnet-4-5")),
+            mode: None,
             time: None,
             session: Arc::from("s"),
             project: Arc::from("p"),
@@ -219,6 +282,7 @@ mod tests {
                 output,
                 ..Tokens::default()
             },
+            unsplit_writes: false,
             line: 1,
         }
     }
@@ -258,6 +322,8 @@ mod tests {
         let billed = ledger.bill(&Prices {
             table: &table,
             fallback: (&fallback, true),
+            mode: None,
+            date: None,
         });
         let kept: Vec<(usize, u64)> = billed
             .calls

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use ledger::{Billed, Ledger, Priced, Prices, cost};
+pub use ledger::{Billed, Ledger, Priced, Prices, usage};
 
 /// Which agent wrote a log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,6 +93,9 @@ pub struct Call {
     pub sidechain: bool,
     /// The model the log names, if any.
     pub model: Option<Arc<str>>,
+    /// The mode it was served in (`priority`, `batch`, `fast`), if the log
+    /// says one other than standard.
+    pub mode: Option<Arc<str>>,
     /// When it was written.
     pub time: Option<DateTime<Utc>>,
     /// The session it belongs to.
@@ -101,6 +104,9 @@ pub struct Call {
     pub project: Arc<str>,
     /// Its tokens.
     pub tokens: Tokens,
+    /// Its cache writes were not split by lifetime (all billed as
+    /// 5-minute writes).
+    pub unsplit_writes: bool,
     /// The 1-based number of the line that gave these figures.
     pub line: u64,
 }

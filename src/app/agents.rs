@@ -151,23 +151,51 @@ pub fn agent_summaries(
     Ok(summaries)
 }
 
-/// Warns once for each model the table lacks; whether there was one.
+/// Warns once for each model the table lacks, and for each model whose
+/// responses were billed on a guess: a mode its card lacks, a prompt above
+/// its input limit, cache writes without their lifetimes. Whether a model
+/// was unpriced.
 pub fn warn_unpriced(bill: &Billed) -> bool {
-    let mut unpriced: BTreeSet<&str> = BTreeSet::new();
-    let mut tokens = std::collections::BTreeMap::<&str, u64>::new();
-    for call in bill.calls.iter().filter(|c| !c.priced) {
-        unpriced.insert(&call.model);
-        let sum = tokens.entry(&call.model).or_default();
-        *sum = sum.saturating_add(call.tokens.total().unwrap_or(u64::MAX));
+    use std::collections::BTreeMap;
+    // (what, model) → responses and tokens.
+    let mut found: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    for call in &bill.calls {
+        let flags = [
+            ("unpriced", !call.priced),
+            ("over limit", call.over_limit),
+            ("unsplit", call.unsplit_writes),
+            ("mode", call.mode_unknown),
+        ];
+        for (what, _) in flags.iter().filter(|(_, set)| *set) {
+            let entry = found.entry((what, &call.model)).or_default();
+            entry.0 += 1;
+            entry.1 = entry
+                .1
+                .saturating_add(call.tokens.total().unwrap_or(u64::MAX));
+        }
     }
-    for model in &unpriced {
-        let _ = say(format_args!(
-            "warning: model {} is not in the pricing table: its {} tokens are listed as unpriced, at no cost",
-            tokmeter::plain::quoted(model),
-            tokmeter::summary::group(tokens[model]),
-        ));
+    let quoted = tokmeter::plain::quoted;
+    let group = tokmeter::summary::group;
+    for ((what, model), (responses, tokens)) in &found {
+        let model = quoted(model);
+        let responses = tokmeter::summary::counted(*responses, "response");
+        let _ = match *what {
+            "unpriced" => say(format_args!(
+                "warning: model {model} is not in the pricing table: its {} tokens are listed as unpriced, at no cost",
+                group(*tokens),
+            )),
+            "over limit" => say(format_args!(
+                "warning: {responses} to model {model} have a prompt above its limit.input: the log or the pricing table is wrong"
+            )),
+            "unsplit" => say(format_args!(
+                "warning: {responses} to model {model} have cache writes without a 5-minute/1-hour split: billed as 5-minute writes"
+            )),
+            _ => say(format_args!(
+                "warning: {responses} to model {model} name a mode its card lacks: billed at its standard prices"
+            )),
+        };
     }
-    !unpriced.is_empty()
+    found.keys().any(|(what, _)| *what == "unpriced")
 }
 
 /// Session id, input name and total of an input's summary.

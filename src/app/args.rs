@@ -95,9 +95,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = UnknownModelArg::Error, value_name = "POLICY")]
     pub unknown_model: UnknownModelArg,
 
-    /// Print the pricing table in use and exit.
-    #[arg(long)]
-    pub list_models: bool,
+    /// Print the pricing table in use and exit; with MODEL, that model's
+    /// whole card: tiers, modes and dated history.
+    #[arg(long, value_name = "MODEL", num_args = 0..=1, default_missing_value = "")]
+    pub list_models: Option<String>,
 
     /// End chunks after this byte string instead of newlines.
     ///
@@ -151,15 +152,33 @@ pub struct Args {
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count, group = STREAM_ONLY)]
     pub max_tokens: Option<u64>,
 
-    /// The prompt's tokens, for a provider stream that reports no usage:
-    /// billed at the model's input price.
+    /// The prompt's tokens: for a provider stream that reports no usage,
+    /// billed at the model's input price; for a text stream, they choose
+    /// the context tier its output pays.
     #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "prompt", group = STREAM_ONLY)]
     pub prompt_tokens: Option<u64>,
 
-    /// The prompt sent, for a provider stream that reports no usage: its
-    /// tokens are counted and billed at the model's input price.
+    /// The prompt sent: for a provider stream that reports no usage, its
+    /// tokens are counted and billed at the model's input price; for a text
+    /// stream, they choose the context tier its output pays.
     #[arg(long, value_name = "FILE", group = STREAM_ONLY)]
     pub prompt: Option<PathBuf>,
+
+    /// The mode the requests were served in (batch, flex, priority, fast,
+    /// …): its prices in the pricing table.
+    ///
+    /// A stream is priced at the mode's card (a mode the model lacks is a
+    /// usage error); transcripts and agent logs use it for records that
+    /// name no mode. Default: the standard prices.
+    #[arg(long = "mode", value_name = "NAME")]
+    pub service_mode: Option<String>,
+
+    /// The day (YYYY-MM-DD, UTC) or RFC 3339 time the requests were made:
+    /// the prices in force then.
+    ///
+    /// For streams, and for records without a timestamp. Default: now.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
 
     /// Show a live line on stderr (tokens, cost, rate, elapsed), only when
     /// stderr is a terminal.

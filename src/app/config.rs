@@ -6,9 +6,8 @@
 //! refused by its group in `args`. The terminal checks are made here, once.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, ValueEnum};
@@ -30,6 +29,9 @@ use super::args::{
     Args, BadLineArg, ByArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs,
     STREAM_ONLY, SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
 };
+use super::cards::{
+    StreamCard, closest_models, load_table, parse_date, resolve_model, stream_card,
+};
 use super::exit::usage;
 use super::report::Reporting;
 use super::values::{parse_delimiter, parse_meta};
@@ -42,8 +44,8 @@ const DEFAULT_MAX_LINE: usize = 64 << 20;
 /// What a call asks for.
 #[derive(Debug)]
 pub enum Mode {
-    /// Print the pricing table.
-    ListModels(PricingTable),
+    /// Print the pricing table, or one model's whole card.
+    ListModels(PricingTable, Option<Box<Model>>),
     /// Meter text streams.
     Streams(Box<StreamConfig>),
     /// Price chat transcripts.
@@ -114,6 +116,8 @@ pub struct StreamConfig {
     pub unknown_zero: bool,
     /// The prompt, for a provider stream without usage.
     pub prompt: Prompt,
+    /// The card the stream pays, from `--date`, `--mode` and the prompt.
+    pub card: StreamCard,
     /// Stream or per-chunk counting.
     pub count: CountMode,
     /// Which price is paid.
@@ -155,6 +159,10 @@ pub struct TranscriptConfig {
     pub utc: bool,
     /// `-f json`: the report as JSON Lines.
     pub report_json: bool,
+    /// `--mode`: the mode of records that name none.
+    pub mode: Option<String>,
+    /// `--date`: the time of records without one.
+    pub date: Option<DateTime<Utc>>,
     /// Replay and cache.
     pub options: transcript::Options,
     /// `--on-bad-line fail`.
@@ -202,8 +210,19 @@ impl Mode {
             ));
         }
         let table = load_table(args.pricing.as_deref())?;
-        if args.list_models {
-            return Ok(Mode::ListModels(table));
+        if let Some(name) = &args.list_models {
+            if name.is_empty() {
+                return Ok(Mode::ListModels(table, None));
+            }
+            let Some(model) = table.lookup(name).cloned() else {
+                return Err(usage(format!(
+                    "unknown model {} in {} ({})",
+                    tokmeter::plain::quoted(name),
+                    table.origin,
+                    closest_models(&table, name)
+                )));
+            };
+            return Ok(Mode::ListModels(table, Some(Box::new(model))));
         }
         let (model, priced) = resolve_model(&table, args.model.as_deref(), args.unknown_model)?;
         let tokenizer = match args.tokenizer {
@@ -324,14 +343,16 @@ impl StreamConfig {
                      (a provider stream is cut at its events)"
                 )));
             }
-        } else if args.prompt_tokens.is_some() || args.prompt.is_some() {
+        } else if args.side == SideArg::Input
+            && (args.prompt_tokens.is_some() || args.prompt.is_some())
+        {
             let flag = if args.prompt.is_some() {
                 "--prompt"
             } else {
                 "--prompt-tokens"
             };
             return Err(usage(format!(
-                "{flag} applies to provider streams (--input auto, openai-chat, …)"
+                "{flag} applies to output: with --side input the stream is the prompt"
             )));
         }
         let framing = if let StreamInput::Provider(Some(format)) = input {
@@ -368,7 +389,9 @@ impl StreamConfig {
             (None, Some(tokens)) => Prompt::Tokens(tokens),
             (None, None) => Prompt::Unknown,
         };
+        let card = stream_card(&run, args, &prompt, input)?;
         Ok(StreamConfig {
+            card,
             model_given: args.model.is_some(),
             table,
             unknown_zero: args.unknown_model == UnknownModelArg::Zero,
@@ -466,6 +489,8 @@ impl TranscriptConfig {
             by,
             utc: args.utc,
             report_json,
+            mode: args.service_mode.clone(),
+            date: args.date.as_deref().map(parse_date).transpose()?,
             options: transcript::Options {
                 replay: args.replay,
                 cache: args.cache,
@@ -474,64 +499,5 @@ impl TranscriptConfig {
             jobs: args.jobs.map_or(cores, |n| n as usize),
             max_line: args.max_chunk.unwrap_or(DEFAULT_MAX_LINE),
         })
-    }
-}
-
-/// The table from `--pricing`, `$TOKMETER_PRICING`, the user's config
-/// directory, or the built-in one, in that order.
-pub fn load_table(flag: Option<&Path>) -> anyhow::Result<PricingTable> {
-    let from_env = std::env::var_os("TOKMETER_PRICING").filter(|v| !v.is_empty());
-    let chosen = flag
-        .map(Path::to_path_buf)
-        .or_else(|| from_env.map(PathBuf::from))
-        .or_else(|| user_table().filter(|path| path.is_file()));
-    match chosen {
-        Some(path) => Ok(PricingTable::load(&path)?),
-        None => PricingTable::builtin().context("the built-in pricing table is invalid"),
-    }
-}
-
-/// `$XDG_CONFIG_HOME/tokmeter/pricing.toml`, or `~/.config/…`.
-fn user_table() -> Option<PathBuf> {
-    let config_home = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|path| path.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
-    Some(config_home.join("tokmeter").join("pricing.toml"))
-}
-
-/// The named (or default) model, and whether it is priced.
-fn resolve_model(
-    table: &PricingTable,
-    name: Option<&str>,
-    policy: UnknownModelArg,
-) -> anyhow::Result<(Model, bool)> {
-    let Some(name) = name.or(table.default_model.as_deref()) else {
-        return Err(usage(format!(
-            "no model given and {} has no default_model: use -m NAME",
-            table.origin
-        )));
-    };
-    if let Some(model) = table.lookup(name) {
-        return Ok((model.clone(), true));
-    }
-    match policy {
-        UnknownModelArg::Zero => Ok((Model::unpriced(name), false)),
-        UnknownModelArg::Error => Err(usage(format!(
-            "unknown model {} in {} ({}); see --list-models, or use --unknown-model zero to count it at no cost",
-            tokmeter::plain::quoted(name),
-            table.origin,
-            closest_models(table, name),
-        ))),
-    }
-}
-
-/// `closest: a, b, c`: the models named most like `name`, for an error.
-pub fn closest_models(table: &PricingTable, name: &str) -> String {
-    let closest = table.closest(name, 3);
-    if closest.is_empty() {
-        "the table has no models".to_string()
-    } else {
-        format!("closest: {}", closest.join(", "))
     }
 }

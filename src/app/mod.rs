@@ -4,8 +4,10 @@
 
 pub mod agents;
 pub mod args;
+pub mod cards;
 pub mod config;
 pub mod exit;
+pub mod listing;
 pub mod merge;
 pub mod progress;
 pub mod provider;
@@ -70,7 +72,8 @@ pub fn main() -> Exit {
         }
     };
     let ran = Mode::from_args(args, &matches).and_then(|mode| match mode {
-        Mode::ListModels(table) => report::list_models(&table),
+        Mode::ListModels(table, None) => listing::list_models(&table),
+        Mode::ListModels(table, Some(model)) => listing::show_model(&table, &model),
         Mode::Streams(config) => streams::meter_all(&config),
         Mode::Transcripts(config) => transcripts::price_all(&config),
         Mode::Merge(args) => merge::run(&args),

@@ -10,7 +10,8 @@ use tokmeter::pricing::Model;
 use tokmeter::summary::{self, ProviderSummary, Summary};
 use tokmeter::tokenize::Tokenizer;
 
-use super::config::{Prompt, StreamConfig, closest_models};
+use super::cards::closest_models;
+use super::config::{Prompt, StreamConfig};
 use super::report::say;
 
 /// The model a stream names, resolved through the pricing table once.
@@ -102,7 +103,9 @@ pub fn summarize(
         // Cut before the final report: the deltas delivered were billed.
         usage.output = Some(usage.output.unwrap_or(0).max(counted.tokens));
     }
-    let bill = usage.as_ref().and_then(|usage| summary::bill(usage, model));
+    let bill = usage.as_ref().and_then(|usage| {
+        summary::bill(usage, model, config.card.date, config.card.mode.as_deref())
+    });
     let (billed, tokens, cost) = match bill {
         Some((tokens, cost)) => ("usage", tokens, cost),
         None => {

@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use tokmeter::output::is_broken_pipe;
-use tokmeter::pricing::PricingTable;
 use tokmeter::signal;
 use tokmeter::summary::Summary;
 
 use super::args::SummaryArg;
-use super::exit::{Exit, interrupted};
+use super::exit::interrupted;
 
 /// Where a run's summaries go.
 #[derive(Clone, Debug)]
@@ -126,36 +125,4 @@ fn append_whole(file: &mut File, bytes: &[u8]) -> io::Result<()> {
         return Err(err);
     }
     Ok(())
-}
-
-/// Prints the pricing table to stdout.
-pub fn list_models(table: &PricingTable) -> anyhow::Result<Exit> {
-    let dash = || "-".to_string();
-    let mut text = format!("# {} (USD per 1M tokens)\n", table.origin);
-    text.push_str(&format!(
-        "{:<32} {:>10} {:>10} {:>10} {:>11} {:>14}  {:<11}  {}\n",
-        "MODEL",
-        "INPUT",
-        "OUTPUT",
-        "CACHE_READ",
-        "CACHE_WRITE",
-        "CACHE_WRITE_1H",
-        "TOKENIZER",
-        "ALIASES"
-    ));
-    for model in &table.models {
-        text.push_str(&format!(
-            "{:<32} {:>10} {:>10} {:>10} {:>11} {:>14}  {:<11}  {}\n",
-            model.name,
-            model.input.to_string(),
-            model.output.to_string(),
-            model.cache_read.map_or_else(dash, |p| p.to_string()),
-            model.cache_write.map_or_else(dash, |p| p.to_string()),
-            model.cache_write_1h.map_or_else(dash, |p| p.to_string()),
-            model.tokenizer.name(),
-            model.aliases.join(", ")
-        ));
-    }
-    write_stdout(text.as_bytes())?;
-    Ok(Exit::Success)
 }

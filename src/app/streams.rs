@@ -40,6 +40,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
     let fd = std::os::fd::AsRawFd::as_raw_fd(&stdout);
     let mut output = Output::new(stdout, config.flush).descriptor(fd);
     let tokenizer = super::prepare(run)?;
+    super::cards::warn_prompt_unknown(config);
     let ids = SessionIds::new(run.session_id.clone(), run.sources.len());
     let overall = run.clock(true);
     let mut total = empty_total(config, tokenizer.as_ref(), &ids);
@@ -116,7 +117,8 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             max_chunk: config.max_chunk,
             tokenizer: tokenizer.as_ref(),
             count: config.count,
-            price: run.model.price(config.side),
+            price: config.card.price,
+            tiers: &config.card.tiers,
             budget: config.budget,
             spent_before: spent,
             interrupt: Some(tokmeter::signal::flag()),

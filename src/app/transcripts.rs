@@ -216,6 +216,8 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
     let bill = ledger.bill(&AgentPrices {
         table: &config.table,
         fallback: (&run.model, run.priced),
+        mode: config.mode.as_deref(),
+        date: config.date,
     });
     let unpriced = agents::warn_unpriced(&bill);
     let summaries =

@@ -98,6 +98,52 @@ pub struct ModelFigures {
     /// Its responses, tokens and cost.
     #[serde(flatten)]
     pub figures: Figures,
+    /// How many responses paid each card: by the card's date, the mode and
+    /// the context tier.
+    #[serde(default)]
+    pub cards: Vec<CardCount>,
+}
+
+/// The responses that paid one card.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CardCount {
+    /// When the card began (`YYYY-MM-DD`, UTC), or null for an undated one.
+    pub effective_from: Option<String>,
+    /// The mode (`batch`, `priority`, `fast`, …), or null for the card's
+    /// own prices.
+    pub mode: Option<String>,
+    /// `base`, or `>N` for the tier above N prompt tokens.
+    pub tier: String,
+    /// Responses billed at it.
+    pub responses: u64,
+}
+
+impl CardCount {
+    /// The card a priced call paid, counting one.
+    fn of(call: &Priced) -> CardCount {
+        CardCount {
+            effective_from: call.card_from.map(|t| t.format("%Y-%m-%d").to_string()),
+            mode: call.mode.as_deref().map(str::to_string),
+            tier: call
+                .tier
+                .map_or("base".to_string(), |size| format!(">{size}")),
+            responses: 1,
+        }
+    }
+}
+
+/// Adds `more` to `counts`, card by card, sorted.
+fn add_cards(counts: &mut Vec<CardCount>, more: &[CardCount]) {
+    for card in more {
+        let same = counts.iter_mut().find(|c| {
+            c.effective_from == card.effective_from && c.mode == card.mode && c.tier == card.tier
+        });
+        match same {
+            Some(c) => c.responses = c.responses.saturating_add(card.responses),
+            None => counts.push(card.clone()),
+        }
+    }
+    counts.sort();
 }
 
 /// What an input's agent logs came to, beyond its tokens and costs.
@@ -138,19 +184,21 @@ impl AgentSummary {
         calls: &[&Priced],
         lines: &Lines,
     ) -> Result<AgentSummary, String> {
-        let mut models: BTreeMap<(&str, bool), Figures> = BTreeMap::new();
+        let mut models: BTreeMap<(&str, bool), (Figures, Vec<CardCount>)> = BTreeMap::new();
         for call in calls {
-            models
-                .entry((&call.model, call.priced))
-                .or_default()
-                .add(&Figures::of(call))?;
+            let (figures, cards) = models.entry((&call.model, call.priced)).or_default();
+            figures.add(&Figures::of(call))?;
+            if call.priced {
+                add_cards(cards, &[CardCount::of(call)]);
+            }
         }
         let models: Vec<ModelFigures> = models
             .into_iter()
-            .map(|((model, priced), figures)| ModelFigures {
+            .map(|((model, priced), (figures, cards))| ModelFigures {
                 model: model.to_string(),
                 priced,
                 figures,
+                cards,
             })
             .collect();
         let mut summary = AgentSummary {
@@ -196,12 +244,11 @@ impl AgentSummary {
     pub fn checked_plus(&self, other: &AgentSummary) -> Result<AgentSummary, String> {
         let mut format = self.format.clone();
         super::same_or_mixed(&mut format, &other.format);
-        let mut models: BTreeMap<(String, bool), Figures> = BTreeMap::new();
+        let mut models: BTreeMap<(String, bool), (Figures, Vec<CardCount>)> = BTreeMap::new();
         for m in self.models.iter().chain(&other.models) {
-            models
-                .entry((m.model.clone(), m.priced))
-                .or_default()
-                .add(&m.figures)?;
+            let (figures, cards) = models.entry((m.model.clone(), m.priced)).or_default();
+            figures.add(&m.figures)?;
+            add_cards(cards, &m.cards);
         }
         let add = |a: u64, b: u64| a.saturating_add(b);
         let mut sum = AgentSummary {
@@ -217,10 +264,11 @@ impl AgentSummary {
         sum.set_totals(
             models
                 .into_iter()
-                .map(|((model, priced), figures)| ModelFigures {
+                .map(|((model, priced), (figures, cards))| ModelFigures {
                     model,
                     priced,
                     figures,
+                    cards,
                 })
                 .collect(),
         )?;

@@ -13,7 +13,7 @@ mod provider;
 mod report;
 mod text;
 
-pub use agent::{AgentSummary, Figures, ModelFigures};
+pub use agent::{AgentSummary, CardCount, Figures, ModelFigures};
 pub use merge::{Placed, dedupe, merge, read_summaries};
 pub use provider::{ProviderSummary, bill};
 pub use report::Report;

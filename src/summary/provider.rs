@@ -37,27 +37,40 @@ pub struct ProviderSummary {
     pub bad_payloads: u64,
 }
 
-/// Tokens billed and their cost at `model`'s prices: each class of `usage`
-/// at its own (a cache price the table lacks is the input price; a 1-hour
-/// write the table has no price for pays the cache-write price). `None`
-/// past `u64::MAX`.
-pub fn bill(usage: &Usage, model: &Model) -> Option<(u64, Money)> {
-    let cache_read = model.cache_read.unwrap_or(model.input);
-    let cache_write = model.cache_write.unwrap_or(model.input);
-    let cache_write_1h = model.cache_write_1h.unwrap_or(cache_write);
-    let classes = [
-        (usage.input, model.input),
-        (usage.output, model.output),
-        (usage.cache_read, cache_read),
-        (usage.cache_write, cache_write),
-        (usage.cache_write_1h, cache_write_1h),
-    ];
-    let mut tokens = 0u64;
+/// Tokens billed and their cost at `model`'s card for the request: by
+/// `time` (`None`: now) and `mode`, then the context tier of its prompt
+/// (uncached input, cache reads and writes), every class at that one
+/// card's price (a cache price the card lacks is the input price; a 1-hour
+/// write without its own price pays the cache-write price; reasoning
+/// without its own pays output's). `None` past `u64::MAX`.
+pub fn bill(
+    usage: &Usage,
+    model: &Model,
+    time: Option<chrono::DateTime<chrono::Utc>>,
+    mode: Option<&str>,
+) -> Option<(u64, Money)> {
+    let usage = crate::pricing::Usage {
+        input: usage.input.unwrap_or(0),
+        output: usage.output.unwrap_or(0),
+        cache_read: usage.cache_read.unwrap_or(0),
+        cache_write: usage.cache_write.unwrap_or(0),
+        cache_write_1h: usage.cache_write_1h.unwrap_or(0),
+        reasoning: usage.reasoning.unwrap_or(0),
+    };
+    let tokens = usage
+        .input
+        .checked_add(usage.output)?
+        .checked_add(usage.cache_read)?
+        .checked_add(usage.cache_write)?
+        .checked_add(usage.cache_write_1h)?;
+    let chosen = model.choose(&crate::pricing::Request {
+        time,
+        mode,
+        prompt: usage.prompt()?,
+    });
     let mut cost = Money::ZERO;
-    for (count, price) in classes {
-        let count = count.unwrap_or(0);
-        tokens = tokens.checked_add(count)?;
-        cost = cost.checked_add(price.cost(count))?;
+    for class in chosen.prices.costs(&usage) {
+        cost = cost.checked_add(class)?;
     }
     Some((tokens, cost))
 }

@@ -2,6 +2,7 @@
 //! module per concern.
 
 mod agents;
+mod cards;
 mod util;
 
 mod cli;

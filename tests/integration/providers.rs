@@ -369,9 +369,9 @@ fn text_flags_are_refused_for_provider_streams() {
     let output = run(&["--input", "anthropic", "--arrival"], b"");
     assert_eq!(output.status.code(), Some(2));
     crate::util::assert_one_error_line(&output, "--arrival applies to text streams");
-    let output = run(&["--prompt-tokens", "3"], b"");
+    let output = run(&["--side", "input", "--prompt-tokens", "3"], b"");
     assert_eq!(output.status.code(), Some(2));
-    crate::util::assert_one_error_line(&output, "--prompt-tokens applies to provider streams");
+    crate::util::assert_one_error_line(&output, "--prompt-tokens applies to output");
 }
 
 /// A reader that hands out at most `step` bytes per read.
