@@ -318,6 +318,7 @@ fn agent_transcript(calls: &[&Call], lines: &Lines) -> (TranscriptSummary, Money
         bad_lines: lines.bad,
         messages: responses,
         bill,
+        ..Tally::default()
     };
     let mut transcript = TranscriptSummary::new(&tally, [costs[0], costs[1], costs[2], costs[3]]);
     transcript.cache_write_1h_tokens = hour;
@@ -331,6 +332,7 @@ pub fn report(
     config: &TranscriptConfig,
     inputs: &[Input],
     bill: &Billed,
+    prices: &Prices,
 ) -> anyhow::Result<String> {
     let by: Vec<String> = config.by.iter().map(|b| b.name().to_string()).collect();
     let day = |time: Option<DateTime<Utc>>, format: &str| -> String {
@@ -378,8 +380,7 @@ pub fn report(
                 _ => "-".to_string(),
             })
             .collect();
-        let (tally, costs) =
-            TranscriptSummary::priced(&input.tally, &Prices::of(&config.run.model));
+        let (tally, costs) = TranscriptSummary::priced(&input.tally, prices);
         let _ = t;
         parts.push((
             labels,

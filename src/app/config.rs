@@ -163,6 +163,9 @@ pub struct TranscriptConfig {
     pub mode: Option<String>,
     /// `--date`: the time of records without one.
     pub date: Option<DateTime<Utc>>,
+    /// The cards a chat transcript's records with usage are priced by
+    /// (none for an unpriced model).
+    pub cards: Option<transcript::Cards>,
     /// Replay and cache.
     pub options: transcript::Options,
     /// `--on-bad-line fail`.
@@ -473,6 +476,8 @@ impl TranscriptConfig {
             )));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let date = args.date.as_deref().map(parse_date).transpose()?;
+        let (run_model, run_priced) = (run.model.clone(), run.priced);
         let mut by = args.by.clone();
         let mut seen = Vec::new();
         by.retain(|key| {
@@ -490,7 +495,12 @@ impl TranscriptConfig {
             utc: args.utc,
             report_json,
             mode: args.service_mode.clone(),
-            date: args.date.as_deref().map(parse_date).transpose()?,
+            date,
+            cards: run_priced.then(|| transcript::Cards {
+                model: run_model.clone(),
+                mode: args.service_mode.clone(),
+                date,
+            }),
             options: transcript::Options {
                 replay: args.replay,
                 cache: args.cache,

@@ -83,7 +83,16 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
     let tokenizer = super::prepare(run)?;
     let overall = run.clock(true);
     let ids = SessionIds::new(run.session_id.clone(), run.sources.len());
-    let prices = Prices::of(&run.model);
+    // Records without usage pay the base card of --date and --mode.
+    let prices = Prices::of_card(
+        run.model
+            .choose(&tokmeter::pricing::Request {
+                time: config.date,
+                mode: config.mode.as_deref(),
+                prompt: 0,
+            })
+            .prices,
+    );
     // Every file of every input, in order, with the input it belongs to.
     let jobs: Vec<(usize, &Source)> = config
         .files
@@ -240,7 +249,7 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
         billed &= report::print_summary(run.reporting.summary, &total);
     }
     if !config.by.is_empty() {
-        let text = agents::report(config, &inputs, &bill)?;
+        let text = agents::report(config, &inputs, &bill, &prices)?;
         report::write_stdout(text.as_bytes())?;
     }
     if unpriced && !config.unknown_zero && status == Exit::Success {
@@ -280,7 +289,8 @@ fn price_one(
         path,
         config.max_line,
         &mut report,
-    );
+    )
+    .with_cards(config.cards.as_ref());
     let settings = Settings {
         strip_delimiter: true,
         max_chunk: config.max_line,

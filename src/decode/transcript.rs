@@ -12,7 +12,7 @@ use super::{Bad, Decoded, Decoder};
 use crate::agent::{self, Agent, Log};
 use crate::input::Chunk;
 use crate::tokenize::Tokenizer;
-use crate::transcript::{Options, Tally, Transcript};
+use crate::transcript::{Cards, Options, Tally, Transcript};
 
 /// The format of a transcript file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,8 @@ enum Reader<'t> {
 pub struct Transcripts<'r> {
     reader: Reader<'r>,
     options: Options,
+    /// The cards a chat transcript's records with usage are priced by.
+    cards: Option<&'r Cards>,
     /// The file's project and name, for an agent log.
     project: String,
     stem: String,
@@ -82,6 +84,7 @@ impl<'r> Transcripts<'r> {
         let mut transcripts = Transcripts {
             reader: Reader::Undecided(tokenizer),
             options,
+            cards: None,
             project,
             stem,
             max_line,
@@ -95,6 +98,14 @@ impl<'r> Transcripts<'r> {
             transcripts.decide(format);
         }
         transcripts
+    }
+
+    /// Prices a chat transcript's records with usage each as a request,
+    /// at its card.
+    #[must_use]
+    pub fn with_cards(mut self, cards: Option<&'r Cards>) -> Transcripts<'r> {
+        self.cards = cards;
+        self
     }
 
     /// Ends the input: what its records came to, and the bytes read.
@@ -120,7 +131,9 @@ impl<'r> Transcripts<'r> {
             return;
         };
         self.reader = match format {
-            LogFormat::Chat => Reader::Chat(Box::new(Transcript::new(tokenizer, self.options))),
+            LogFormat::Chat => Reader::Chat(Box::new(
+                Transcript::new(tokenizer, self.options).with_cards(self.cards.cloned()),
+            )),
             LogFormat::Agent(Agent::ClaudeCode) => {
                 Reader::Claude(agent::claude::Reader::new(&self.project, &self.stem))
             }

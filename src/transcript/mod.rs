@@ -13,7 +13,9 @@ pub use record::{Bill, overflow};
 pub use tally::{Prices, Tally, TranscriptSummary};
 
 use crate::plain::quoted;
-use crate::pricing::Side;
+use chrono::{DateTime, Utc};
+
+use crate::pricing::{Model, Side};
 use crate::tokenize::{Counter, Tokenizer};
 use record::{Record, Text};
 
@@ -59,10 +61,24 @@ struct Conversation {
     pending: u64,
 }
 
+/// The cards records with usage are priced by, each as a request of its
+/// own: by `date`, its mode (or `mode`) and its prompt's tier.
+#[derive(Clone, Debug)]
+pub struct Cards {
+    /// The model priced.
+    pub model: Model,
+    /// The mode of records that name none (`--mode`).
+    pub mode: Option<String>,
+    /// When the requests were made (`--date`); `None`: now.
+    pub date: Option<DateTime<Utc>>,
+}
+
 /// Prices the lines of one input.
 pub struct Transcript {
     counter: Box<dyn Counter>,
     options: Options,
+    /// With cards, each record with usage is priced as a request.
+    cards: Option<Cards>,
     /// The conversation of the role/content lines.
     conversation: Conversation,
     tally: Tally,
@@ -74,9 +90,17 @@ impl Transcript {
         Transcript {
             counter: tokenizer.counter(),
             options,
+            cards: None,
             conversation: Conversation::default(),
             tally: Tally::default(),
         }
+    }
+
+    /// Prices each record with usage as a request of its own, at its card.
+    #[must_use]
+    pub fn with_cards(mut self, cards: Option<Cards>) -> Transcript {
+        self.cards = cards;
+        self
     }
 
     /// Prices one line (its newline removed). A blank line is no record. A
@@ -118,9 +142,19 @@ impl Transcript {
             && let Some(inner) = record.message.take()
         {
             let usage = record.usage.take();
+            let tier = record.service_tier.take();
             record = *inner;
             record.usage = record.usage.or(usage);
+            record.service_tier = record.service_tier.or(tier);
         }
+        let mode = record
+            .service_tier
+            .as_deref()
+            .or(record
+                .usage
+                .as_ref()
+                .and_then(|u| u.service_tier.as_deref()))
+            .map(str::to_string);
         let bill = record
             .usage
             .as_ref()
@@ -178,6 +212,10 @@ impl Transcript {
                 .checked_add(std::mem::take(&mut conversation.pending))
                 .ok_or_else(overflow)?;
         }
+        let (requests, request_costs) = match (bill, &self.cards) {
+            (Some(bill), Some(cards)) => (bill, request_costs(cards, &bill, mode.as_deref())),
+            _ => (Bill::default(), [crate::money::Money::ZERO; 4]),
+        };
         let line = Tally {
             records: 1,
             from_usage: u64::from(from_usage),
@@ -185,6 +223,8 @@ impl Transcript {
             bad_lines: 0,
             messages: turns.len() as u64,
             bill: line_bill,
+            requests,
+            request_costs,
         };
         // Input still pending is billed later: it must fit then too.
         let tally = self
@@ -229,6 +269,31 @@ impl Transcript {
             self.tally.bill.input = self.tally.bill.input.saturating_add(pending);
         }
     }
+}
+
+/// What a record's usage costs as a request of its own: at the card of its
+/// date and mode (or `cards.mode`), in the tier of its prompt (uncached
+/// input, cache reads and writes). Input, output, cache read, cache write.
+fn request_costs(cards: &Cards, bill: &Bill, mode: Option<&str>) -> [crate::money::Money; 4] {
+    let usage = crate::pricing::Usage {
+        input: bill.input,
+        output: bill.output,
+        cache_read: bill.cache_read,
+        cache_write: bill.cache_write,
+        ..crate::pricing::Usage::default()
+    };
+    let chosen = cards.model.choose(&crate::pricing::Request {
+        time: cards.date,
+        mode: mode.or(cards.mode.as_deref()),
+        prompt: usage.prompt().unwrap_or(u64::MAX),
+    });
+    let c = chosen.prices.costs(&usage);
+    [
+        c[0],
+        c[1].saturating_add(c[5]),
+        c[2],
+        c[3].saturating_add(c[4]),
+    ]
 }
 
 /// Bills one message of `tokens` tokens into `bill`.

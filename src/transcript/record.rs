@@ -30,6 +30,9 @@ pub struct Record<'a> {
     /// The same record nested one level down.
     #[serde(borrow, default)]
     pub message: Option<Box<Record<'a>>>,
+    /// The mode the provider served it in (OpenAI's `service_tier`).
+    #[serde(borrow, default)]
+    pub service_tier: Option<Cow<'a, str>>,
 }
 
 /// One message of a conversation.
@@ -172,6 +175,8 @@ pub struct Usage {
     input_tokens_details: Option<Details>,
     cache_read_input_tokens: Option<u64>,
     cache_creation_input_tokens: Option<u64>,
+    /// The mode the provider served it in (Anthropic's `service_tier`).
+    pub service_tier: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

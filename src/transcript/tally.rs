@@ -21,13 +21,23 @@ pub struct Prices {
 }
 
 impl Prices {
-    /// A model's prices.
+    /// A model's prices (its current card's base).
     pub fn of(model: &Model) -> Prices {
         Prices {
             input: model.input,
             output: model.output,
             cache_read: model.cache_read.unwrap_or(model.input),
             cache_write: model.cache_write.unwrap_or(model.input),
+        }
+    }
+
+    /// A card's prices.
+    pub fn of_card(card: &crate::pricing::Prices) -> Prices {
+        Prices {
+            input: card.input,
+            output: card.output,
+            cache_read: card.cache_read.unwrap_or(card.input),
+            cache_write: card.cache_write.unwrap_or(card.input),
         }
     }
 }
@@ -47,6 +57,12 @@ pub struct Tally {
     pub messages: u64,
     /// Tokens billed, by price.
     pub bill: Bill,
+    /// The part of `bill` priced request by request (records with usage,
+    /// each at its own card), and what it cost: input, output, cache read,
+    /// cache write.
+    pub requests: Bill,
+    /// What `requests` cost.
+    pub request_costs: [Money; 4],
 }
 
 impl Tally {
@@ -61,6 +77,9 @@ impl Tally {
             bad_lines: self.bad_lines.checked_add(other.bad_lines)?,
             messages: self.messages.checked_add(other.messages)?,
             bill: self.bill.checked_plus(&other.bill)?,
+            requests: self.requests.checked_plus(&other.requests)?,
+            request_costs: [0, 1, 2, 3]
+                .map(|i| self.request_costs[i].saturating_add(other.request_costs[i])),
         })
     }
 
@@ -111,13 +130,24 @@ pub struct TranscriptSummary {
 
 impl TranscriptSummary {
     /// The tally at `prices`, and the total cost.
+    /// Records priced as requests of their own keep their costs; the rest
+    /// pay `prices`.
     pub fn priced(tally: &Tally, prices: &Prices) -> (TranscriptSummary, Money) {
-        let b = &tally.bill;
+        let (b, r, paid) = (&tally.bill, &tally.requests, &tally.request_costs);
         let costs = [
-            prices.input.cost(b.input),
-            prices.output.cost(b.output),
-            prices.cache_read.cost(b.cache_read),
-            prices.cache_write.cost(b.cache_write),
+            prices.input.cost(b.input - r.input).saturating_add(paid[0]),
+            prices
+                .output
+                .cost(b.output - r.output)
+                .saturating_add(paid[1]),
+            prices
+                .cache_read
+                .cost(b.cache_read - r.cache_read)
+                .saturating_add(paid[2]),
+            prices
+                .cache_write
+                .cost(b.cache_write - r.cache_write)
+                .saturating_add(paid[3]),
         ];
         (
             TranscriptSummary::new(tally, costs),
@@ -156,6 +186,8 @@ impl TranscriptSummary {
             tokenized: self.records_tokenized,
             bad_lines: self.bad_lines,
             messages: self.messages,
+            requests: Bill::default(),
+            request_costs: [Money::ZERO; 4],
             bill: Bill {
                 input: self.input_tokens,
                 output: self.output_tokens,

@@ -330,3 +330,43 @@ fn a_provider_stream_pays_the_tier_of_the_prompt_it_reports() {
     assert_eq!(status, Some(0), "{stderr}");
     assert_eq!(summary["total_cost"], "0.2265");
 }
+
+#[test]
+fn a_chat_transcripts_records_with_usage_are_requests_of_their_own() {
+    let lines = [
+        // Below the tier, then above it (counting the cache), then batch.
+        r#"{"role":"assistant","content":"a","usage":{"input_tokens":10000,"output_tokens":1000}}"#,
+        r#"{"role":"assistant","content":"b","usage":{"input_tokens":10000,"cache_read_input_tokens":240000,"output_tokens":1000}}"#,
+        r#"{"role":"assistant","content":"c","service_tier":"batch","usage":{"input_tokens":10000,"output_tokens":1000}}"#,
+        // No usage: the base card, tokenized (4 bytes: 1 token of input).
+        r#"{"role":"user","content":"abcd"}"#,
+    ];
+    let dir = temp_dir("cards-chat");
+    let path = dir.join("chat.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let run = |model: &str| {
+        let output = tokmeter()
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .args([
+                "-p",
+                CARDS,
+                "--input",
+                "transcript",
+                "-t",
+                "heuristic",
+                "-s",
+                "json",
+            ])
+            .args(["-m", model])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        serde_json::from_slice::<Value>(&output.stderr).unwrap()
+    };
+    // claude-sonnet-4-5: 0.045 + 0.2265 + 0.045 (no batch mode: its own
+    // prices) + 1 input token at $3.
+    assert_eq!(run("claude-sonnet-4-5")["total_cost"], "0.316503");
+    // claude-sonnet-4-6: batch is a mode of its own: 0.045 + 0.765 + 0.0225.
+    assert_eq!(run("claude-sonnet-4-6")["total_cost"], "0.832503");
+}
