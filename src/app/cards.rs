@@ -54,6 +54,21 @@ pub fn stream_card(
         mode: mode.as_deref(),
         prompt: prompt_tokens,
     });
+    // A prompt counted by the heuristic is an estimate, within about 15%:
+    // near a tier's size, so is the tier.
+    if let (Prompt::Text(_), false) = (prompt, run.tokenizer.build().is_exact()) {
+        let near = model.card.tiers.iter().find(|t| {
+            let size = t.size as f64;
+            (prompt_tokens as f64 - size).abs() <= size * 0.15
+        });
+        if let Some(tier) = near {
+            let _ = super::report::say(format_args!(
+                "warning: the prompt's {} tokens are an estimate near the tier at {}: the tier chosen is an estimate too (an exact tokenizer, or --prompt-tokens, decides it)",
+                tokmeter::summary::group(prompt_tokens),
+                tokmeter::summary::group(tier.size),
+            ));
+        }
+    }
     if chosen.mode_unknown && run.priced {
         return Err(usage(format!(
             "--mode {}: model \"{}\" has no such mode in the pricing table{}",

@@ -370,3 +370,44 @@ fn a_chat_transcripts_records_with_usage_are_requests_of_their_own() {
     // claude-sonnet-4-6: batch is a mode of its own: 0.045 + 0.765 + 0.0225.
     assert_eq!(run("claude-sonnet-4-6")["total_cost"], "0.832503");
 }
+
+#[test]
+fn a_table_that_could_under_bill_is_refused_with_its_place() {
+    let dir = temp_dir("cards-bad");
+    let path = dir.join("bad.toml");
+    let text = "[models.s]\ninput = 3\noutput = 15\ncache_write_1h = 6\n[[models.s.tiers]]\ntier = { size = 200_000 }\ninput = 6\noutput = 22.5\n";
+    std::fs::write(&path, text).unwrap();
+    let output = tokmeter()
+        .arg("-p")
+        .arg(&path)
+        .args(["-m", "s"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.toml:5:1: a tier lists exactly the prices of its card: this one lacks cache_write_1h"),
+        "{stderr}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "nothing is read before the table is valid"
+    );
+}
+
+#[test]
+fn an_estimated_prompt_near_a_tier_is_said_to_be_an_estimate() {
+    let dir = temp_dir("cards-estimate");
+    let prompt = dir.join("prompt.txt");
+    std::fs::write(&prompt, vec![b'a'; 780_000]).unwrap();
+    let (status, _, stderr) = meter(
+        &["-m", "gemini-2.5-pro", "--prompt", prompt.to_str().unwrap()],
+        b"abcdefgh",
+    );
+    assert_eq!(status, Some(0));
+    assert!(
+        stderr.contains("tokens are an estimate near the tier at 200,000"),
+        "{stderr}"
+    );
+}
