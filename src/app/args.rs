@@ -32,7 +32,8 @@ pub const TRANSCRIPT_ONLY: &str = "transcript_only";
     version,
     override_usage = "tokmeter [OPTIONS] [FILE]...\n       COMMAND | tokmeter [OPTIONS]\n       \
                       tokmeter --input transcript [OPTIONS] [FILE]...\n       \
-                      tokmeter merge [OPTIONS] [FILE]...",
+                      tokmeter merge [OPTIONS] [FILE]...\n       \
+                      tokmeter pricing import <litellm|models-dev> FILE [--select FILE]",
     args_conflicts_with_subcommands = true,
     group(ArgGroup::new(STREAM_ONLY).multiple(true)),
     group(ArgGroup::new(TRANSCRIPT_ONLY).multiple(true)),
@@ -277,6 +278,8 @@ pub enum Command {
     /// counted once. Blank lines are skipped; any other line that is not a
     /// summary is an error (exit 1).
     Merge(MergeArgs),
+    /// Write a pricing table from litellm's or models.dev's price list.
+    Pricing(PricingArgs),
 }
 
 /// `tokmeter merge`.
@@ -312,6 +315,51 @@ pub struct MergeArgs {
     /// The report's format with --by: text (a table) or json.
     #[arg(short, long, value_enum, default_value_t = ReportFormatArg::Text, value_name = "FORMAT")]
     pub format: ReportFormatArg,
+}
+
+/// `tokmeter pricing`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PricingArgs {
+    /// What to do with prices.
+    #[command(subcommand)]
+    pub command: PricingCommand,
+}
+
+/// The subcommands of `tokmeter pricing`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum PricingCommand {
+    /// Write a pricing table (TOML, on standard output) from a price list.
+    ///
+    /// Offline; every price exact in USD per 1M tokens (at most 6 decimals),
+    /// with its context tiers, modes and 1-hour cache writes. What the table
+    /// has no place for is noted on standard error.
+    Import(ImportArgs),
+}
+
+/// `tokmeter pricing import`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// The price list's format.
+    #[arg(value_enum, value_name = "SOURCE")]
+    pub source: SourceArg,
+    /// The price list.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Keep only the models of this selection file (litellm only).
+    ///
+    /// Each [[models]] gives name, provider, key (the litellm key priced
+    /// from), tokenizer and aliases; see pricing/selection.toml.
+    #[arg(long, value_name = "FILE")]
+    pub select: Option<PathBuf>,
+}
+
+/// The price lists `tokmeter pricing import` reads.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceArg {
+    /// litellm's model_prices_and_context_window.json (USD per token).
+    Litellm,
+    /// models.dev's api.json (USD per 1M tokens), named PROVIDER/MODEL.
+    ModelsDev,
 }
 
 /// `--by`.

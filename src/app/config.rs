@@ -50,6 +50,8 @@ pub enum Mode {
     Transcripts(Box<TranscriptConfig>),
     /// Sum JSON summaries.
     Merge(MergeArgs),
+    /// Import a price list.
+    Pricing(super::args::PricingArgs),
 }
 
 /// What every metering run has, whatever its inputs are.
@@ -192,6 +194,9 @@ impl Mode {
     pub fn from_args(args: Args, matches: &ArgMatches) -> anyhow::Result<Mode> {
         if let Some(Command::Merge(merge)) = args.command {
             return Ok(Mode::Merge(merge));
+        }
+        if let Some(Command::Pricing(pricing)) = args.command {
+            return Ok(Mode::Pricing(pricing));
         }
         // `tokmeter -s text merge x`: clap takes "merge" after an option for
         // a file. Say how to write it instead of metering a file "merge".

@@ -7,6 +7,7 @@ pub mod args;
 pub mod config;
 pub mod exit;
 pub mod merge;
+pub mod pricing;
 pub mod progress;
 pub mod provider;
 pub mod report;
@@ -74,6 +75,7 @@ pub fn main() -> Exit {
         Mode::Streams(config) => streams::meter_all(&config),
         Mode::Transcripts(config) => transcripts::price_all(&config),
         Mode::Merge(args) => merge::run(&args),
+        Mode::Pricing(args) => pricing::run(&args),
     });
     ran.unwrap_or_else(|err| {
         let _ = say(format_args!("{err:#}"));
