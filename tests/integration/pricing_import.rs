@@ -235,6 +235,41 @@ fn every_builtin_price_is_litellms_for_its_source_key() {
 }
 
 #[test]
+fn every_alias_that_litellm_lists_has_its_models_prices() {
+    let db: Map<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(LITELLM).unwrap()).unwrap();
+    let table = PricingTable::builtin().unwrap();
+    let mut checked = 0;
+    for model in &table.models {
+        let prefix = match model.provider.as_deref().unwrap() {
+            "google" => "gemini/".to_string(),
+            provider => format!("{provider}/"),
+        };
+        for alias in &model.aliases {
+            let bare = alias.strip_prefix(&prefix).unwrap_or(alias);
+            // Legacy Claude ids have no litellm key of their own.
+            let Some(key) = [format!("{prefix}{bare}"), bare.to_string()]
+                .into_iter()
+                .find(|k| db.contains_key(k))
+            else {
+                continue;
+            };
+            let entry = resolve(&db, &key);
+            let what = format!("{alias} (alias of {}, litellm key {key})", model.name);
+            check(
+                entry,
+                &[String::new()],
+                &model.card.prices,
+                &model.card.prices,
+                &what,
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 150, "{checked}");
+}
+
+#[test]
 fn a_models_dev_api_json_imports_with_tiers_limits_and_modes() {
     let output = tokmeter()
         .args([
