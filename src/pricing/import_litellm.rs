@@ -273,25 +273,31 @@ fn card(entry: &Map<String, Value>, name: &str, notes: &mut Notes) -> Result<Mod
             prices[slot] = prices[slot].or(base[slot]);
         }
         let effective: Prices = std::array::from_fn(|i| own[i].or(base[i]));
-        let mode_tiers = (!tiers.is_empty()).then(|| {
-            tiers
-                .iter()
-                .zip(&thresholds)
-                .map(|(tier, &t)| {
-                    let own_tier = found
-                        .get(&(Some(mode), Some(t)))
-                        .copied()
-                        .unwrap_or_default();
-                    let prices = std::array::from_fn(|i| {
-                        effective[i].and(own_tier[i].or(tier.prices[i]).or(effective[i]))
-                    });
-                    Tier {
-                        size: tier.size,
-                        prices,
-                    }
-                })
-                .collect()
-        });
+        let mut mode_tiers = Vec::with_capacity(tiers.len());
+        for (tier, &t) in tiers.iter().zip(&thresholds) {
+            let own_tier = found
+                .get(&(Some(mode), Some(t)))
+                .copied()
+                .unwrap_or_default();
+            for (i, key) in super::KEYS.iter().enumerate() {
+                if own[i].is_some() && own_tier[i].is_none() {
+                    notes.add(
+                        format!(
+                            "a {mode} price above a threshold litellm lacks is the standard tier's: {key}"
+                        ),
+                        name,
+                    );
+                }
+            }
+            let prices = std::array::from_fn(|i| {
+                effective[i].and(own_tier[i].or(tier.prices[i]).or(effective[i]))
+            });
+            mode_tiers.push(Tier {
+                size: tier.size,
+                prices,
+            });
+        }
+        let mode_tiers = (!tiers.is_empty()).then_some(mode_tiers);
         modes.push(Mode {
             name: mode.to_string(),
             prices,
