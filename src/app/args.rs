@@ -319,6 +319,7 @@ pub struct MergeArgs {
 
 /// `tokmeter pricing`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(arg_required_else_help = false)]
 pub struct PricingArgs {
     /// What to do with prices.
     #[command(subcommand)]

@@ -28,7 +28,8 @@ use tokmeter::transcript;
 
 use super::args::{
     Args, BadLineArg, ByArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs,
-    STREAM_ONLY, SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
+    PricingArgs, PricingCommand, STREAM_ONLY, SideArg, SourceArg, TRANSCRIPT_ONLY, TokenizerArg,
+    UnknownModelArg,
 };
 use super::exit::usage;
 use super::report::Reporting;
@@ -51,7 +52,7 @@ pub enum Mode {
     /// Sum JSON summaries.
     Merge(MergeArgs),
     /// Import a price list.
-    Pricing(super::args::PricingArgs),
+    Pricing(PricingArgs),
 }
 
 /// What every metering run has, whatever its inputs are.
@@ -196,6 +197,10 @@ impl Mode {
             return Ok(Mode::Merge(merge));
         }
         if let Some(Command::Pricing(pricing)) = args.command {
+            let PricingCommand::Import(import) = &pricing.command;
+            if import.select.is_some() && import.source == SourceArg::ModelsDev {
+                return Err(usage("--select applies to litellm's price list only"));
+            }
             return Ok(Mode::Pricing(pricing));
         }
         // `tokmeter -s text merge x`: clap takes "merge" after an option for

@@ -24,9 +24,6 @@ pub fn run(args: &PricingArgs) -> anyhow::Result<Exit> {
             let selection = args.select.as_ref().map(read).transpose()?;
             import::from_litellm(&json, selection.as_deref())
         }
-        SourceArg::ModelsDev if args.select.is_some() => {
-            anyhow::bail!("--select applies to litellm's price list only")
-        }
         SourceArg::ModelsDev => import::from_models_dev(&json),
     }
     .with_context(|| format!("cannot import {}", args.file.display()))?;

@@ -325,4 +325,20 @@ fn an_unknown_selection_key_and_a_bad_file_are_errors() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     crate::util::assert_one_error_line(&output, "not models.dev's api.json");
+    let output = tokmeter()
+        .args([
+            "pricing",
+            "import",
+            "models-dev",
+            LITELLM,
+            "--select",
+            SELECTION,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    crate::util::assert_one_error_line(&output, "--select applies to litellm's price list only");
+    let output = tokmeter().args(["pricing"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    crate::util::assert_one_error_line(&output, "requires a subcommand");
 }
