@@ -10,7 +10,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, ValueEnum};
+
+pub use super::commands::{ByArg, Command};
 
 /// The group of flags that apply to text streams only.
 pub const STREAM_ONLY: &str = "stream_only";
@@ -32,7 +34,8 @@ pub const TRANSCRIPT_ONLY: &str = "transcript_only";
     version,
     override_usage = "tokmeter [OPTIONS] [FILE]...\n       COMMAND | tokmeter [OPTIONS]\n       \
                       tokmeter --input transcript [OPTIONS] [FILE]...\n       \
-                      tokmeter merge [OPTIONS] [FILE]...",
+                      tokmeter merge [OPTIONS] [FILE]...\n       \
+                      tokmeter pricing import <litellm|models-dev> FILE [--select FILE]",
     args_conflicts_with_subcommands = true,
     group(ArgGroup::new(STREAM_ONLY).multiple(true)),
     group(ArgGroup::new(TRANSCRIPT_ONLY).multiple(true)),
@@ -282,92 +285,6 @@ pub struct Args {
     /// Freeze the clock at this RFC 3339 time (for reproducible output).
     #[arg(long, hide = true, value_name = "TIME")]
     pub fixed_clock: Option<String>,
-}
-
-/// Subcommands.
-#[derive(Subcommand, Debug, Clone)]
-pub enum Command {
-    /// Sum JSON summaries (from files or standard input) into one.
-    ///
-    /// Reads summaries one per line, as `-s json` and --summary-file write
-    /// them, and prints their sum: tokens, costs (exact), chunks, bytes and
-    /// the transcript figures; the time span runs from the earliest start to
-    /// the latest end. A total and the per-file summaries it covers are
-    /// counted once. Blank lines are skipped; any other line that is not a
-    /// summary is an error (exit 1).
-    Merge(MergeArgs),
-}
-
-/// `tokmeter merge`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct MergeArgs {
-    /// Files of JSON summaries; `-` or none is standard input.
-    #[arg(value_name = "FILE")]
-    pub files: Vec<OsString>,
-
-    /// How to print the sum (on standard output).
-    #[arg(short, long, value_enum, default_value_t = SummaryArg::Json, value_name = "KIND")]
-    pub summary: SummaryArg,
-
-    /// Session id of the sum (default: a new random UUID).
-    #[arg(long, value_name = "ID")]
-    pub session_id: Option<String>,
-
-    /// Report by day, month, model, agent, session, project, or a --meta
-    /// key: one row per group, then the total, instead of the sum.
-    ///
-    /// day and month are of each summary's start time, in the local time
-    /// zone unless --utc. model splits an agent log's summary by the models
-    /// it billed. Any other KEY (or meta:KEY) groups by that metadata key;
-    /// summaries without it are under "-". A table, or with -f json one
-    /// JSON object per line.
-    #[arg(long, value_name = "KEY")]
-    pub by: Vec<String>,
-
-    /// With --by day or month: days in UTC.
-    #[arg(long)]
-    pub utc: bool,
-
-    /// The report's format with --by: text (a table) or json.
-    #[arg(short, long, value_enum, default_value_t = ReportFormatArg::Text, value_name = "FORMAT")]
-    pub format: ReportFormatArg,
-}
-
-/// `--by`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ByArg {
-    /// The day a response was written.
-    Day,
-    /// Its month.
-    Month,
-    /// Its session.
-    Session,
-    /// Its model.
-    Model,
-    /// Its project (Claude Code's project directory, Codex's cwd).
-    Project,
-}
-
-impl ByArg {
-    /// The column's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ByArg::Day => "day",
-            ByArg::Month => "month",
-            ByArg::Session => "session",
-            ByArg::Model => "model",
-            ByArg::Project => "project",
-        }
-    }
-}
-
-/// `merge -f`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportFormatArg {
-    /// An aligned table.
-    Text,
-    /// One JSON object per line.
-    Json,
 }
 
 /// `--input`.

@@ -26,12 +26,13 @@ use tokmeter::tokenize::{Encoding, TokenizerKind};
 use tokmeter::transcript;
 
 use super::args::{
-    Args, BadLineArg, ByArg, Command, CountArg, FlushArg, FormatArg, InputArg, MergeArgs,
-    STREAM_ONLY, SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
+    Args, BadLineArg, ByArg, Command, CountArg, FlushArg, FormatArg, InputArg, STREAM_ONLY,
+    SideArg, TRANSCRIPT_ONLY, TokenizerArg, UnknownModelArg,
 };
 use super::cards::{
     StreamCard, closest_models, load_table, parse_date, resolve_model, stream_card,
 };
+use super::commands::{MergeArgs, PricingArgs, PricingCommand, SourceArg};
 use super::exit::usage;
 use super::report::Reporting;
 use super::values::{parse_delimiter, parse_meta};
@@ -52,6 +53,8 @@ pub enum Mode {
     Transcripts(Box<TranscriptConfig>),
     /// Sum JSON summaries.
     Merge(MergeArgs),
+    /// Import a price list.
+    Pricing(PricingArgs),
 }
 
 /// What every metering run has, whatever its inputs are.
@@ -203,6 +206,13 @@ impl Mode {
     pub fn from_args(args: Args, matches: &ArgMatches) -> anyhow::Result<Mode> {
         if let Some(Command::Merge(merge)) = args.command {
             return Ok(Mode::Merge(merge));
+        }
+        if let Some(Command::Pricing(pricing)) = args.command {
+            let PricingCommand::Import(import) = &pricing.command;
+            if import.select.is_some() && import.source == SourceArg::ModelsDev {
+                return Err(usage("--select applies to litellm's price list only"));
+            }
+            return Ok(Mode::Pricing(pricing));
         }
         // `tokmeter -s text merge x`: clap takes "merge" after an option for
         // a file. Say how to write it instead of metering a file "merge".

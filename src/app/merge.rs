@@ -12,7 +12,8 @@ use chrono::Local;
 
 use tokmeter::summary::{self, Figures, Placed, Report, SessionIds, Summary};
 
-use super::args::{MergeArgs, ReportFormatArg, SummaryArg};
+use super::args::SummaryArg;
+use super::commands::{MergeArgs, ReportFormatArg};
 use super::exit::Exit;
 use super::report::{say, write_stdout};
 

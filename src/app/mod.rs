@@ -5,10 +5,12 @@
 pub mod agents;
 pub mod args;
 pub mod cards;
+pub mod commands;
 pub mod config;
 pub mod exit;
 pub mod listing;
 pub mod merge;
+pub mod pricing;
 pub mod progress;
 pub mod provider;
 pub mod report;
@@ -77,6 +79,7 @@ pub fn main() -> Exit {
         Mode::Streams(config) => streams::meter_all(&config),
         Mode::Transcripts(config) => transcripts::price_all(&config),
         Mode::Merge(args) => merge::run(&args),
+        Mode::Pricing(args) => pricing::run(&args),
     });
     ran.unwrap_or_else(|err| {
         let _ = say(format_args!("{err:#}"));

@@ -10,6 +10,7 @@ use std::ops::RangeInclusive;
 mod builtin;
 mod card;
 mod cards;
+pub mod import;
 mod parse;
 mod schema;
 

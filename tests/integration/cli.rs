@@ -7,6 +7,9 @@ use clap::CommandFactory;
 #[allow(dead_code)]
 #[path = "../../src/app/args.rs"]
 mod args;
+#[allow(dead_code)]
+#[path = "../../src/app/commands.rs"]
+mod commands;
 
 use crate::util::{assert_one_error_line, run, tokmeter};
 

@@ -16,6 +16,7 @@ mod guards;
 mod layout;
 mod pipe;
 mod pricing;
+mod pricing_import;
 mod providers;
 mod stream;
 mod terminal;
