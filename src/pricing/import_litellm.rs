@@ -3,7 +3,9 @@
 //! write, `_above_<N>k_tokens` for a context tier, and a service-tier
 //! suffix for a mode (`_batches` → `batch`, `_flex`, `_priority`, …).
 //! Missing prices fall back as litellm's calculator does: a tier's to the
-//! card's, a mode's to the card's, a mode's tier's to the card's tier.
+//! card's, a mode's to the card's, a mode's tier's to the card's tier;
+//! except that a mode's tier never pays less than the mode's own base
+//! price.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -283,14 +285,21 @@ fn card(entry: &Map<String, Value>, name: &str, notes: &mut Notes) -> Result<Mod
                 if own[i].is_some() && own_tier[i].is_none() {
                     notes.add(
                         format!(
-                            "a {mode} price above a threshold litellm lacks is the standard tier's: {key}"
+                            "a {mode} price above a threshold litellm lacks is the larger of the {mode} base and the standard tier's (never below either): {key}"
                         ),
                         name,
                     );
                 }
             }
+            // Where litellm has the mode's base price but not its price above
+            // the threshold, neither guess may under-bill: the larger of the
+            // mode's base and the standard tier's.
             let prices = std::array::from_fn(|i| {
-                effective[i].and(own_tier[i].or(tier.prices[i]).or(effective[i]))
+                let missing = match (own[i], tier.prices[i]) {
+                    (Some(mode), Some(standard)) => Some(mode.max(standard)),
+                    (mode, standard) => standard.or(mode),
+                };
+                effective[i].and(own_tier[i].or(missing).or(effective[i]))
             });
             mode_tiers.push(Tier {
                 size: tier.size,

@@ -223,10 +223,28 @@ fn every_builtin_price_is_litellms_for_its_source_key() {
             for (tier, standard) in mode.tiers.iter().zip(&card.tiers) {
                 assert_eq!(tier.size, standard.size);
                 let what = format!("{what} above {}", tier.size);
-                // litellm: the mode's price above the threshold, else the
-                // standard tier's.
+                // litellm: the mode's price above the threshold; where it
+                // lacks one, the standard tier's, but never less than the
+                // mode's own base price.
                 let own = [format!("{}_{suffix}", above(tier.size))];
-                check(entry, &own, &tier.prices, &standard.prices, &what);
+                let floor = |key: &str, standard: Option<Price>| {
+                    let (_, theirs) = BASES.iter().find(|(ours, _)| *ours == key).unwrap();
+                    let mode_own = entry.contains_key(&format!("{theirs}_{suffix}"));
+                    match (standard, get(&mode.prices, key)) {
+                        (Some(standard), Some(base)) if mode_own => Some(standard.max(base)),
+                        (standard, _) => standard,
+                    }
+                };
+                let s = &standard.prices;
+                let fallback = Prices {
+                    input: floor("input", Some(s.input)).unwrap(),
+                    output: floor("output", Some(s.output)).unwrap(),
+                    cache_read: floor("cache_read", s.cache_read),
+                    cache_write: floor("cache_write", s.cache_write),
+                    cache_write_1h: floor("cache_write_1h", s.cache_write_1h),
+                    reasoning: s.reasoning,
+                };
+                check(entry, &own, &tier.prices, &fallback, &what);
             }
         }
     }
