@@ -231,7 +231,35 @@ fn format_decimal(units: u128, scale: u32, min_decimals: u32) -> String {
 /// Accepts digits with `_` separators, one `.`, and an exponent (`e-6`),
 /// as TOML writes numbers. Rejects signs other than `+`, more decimals than
 /// `scale` and values beyond u128.
+/// `digits[.digits]` with at most `scale` decimals, small enough that the
+/// value × 10^scale fits easily, as prices are written: its value × 10^scale, without the
+/// general parser's allocations (the built-in table has thousands of
+/// them, read at every start-up). `None` for anything else.
+fn plain_decimal(text: &[u8], scale: u32) -> Option<u128> {
+    let (whole, fraction) = match text.iter().position(|&b| b == b'.') {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, &[][..]),
+    };
+    if whole.is_empty()
+        || whole.len() + scale as usize > 37
+        || fraction.len() > scale as usize
+        || !whole.iter().chain(fraction).all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for &digit in whole.iter().chain(fraction) {
+        value = value * 10 + u128::from(digit - b'0');
+    }
+    Some(value * 10u128.pow(scale - fraction.len() as u32))
+}
+
 fn parse_decimal(text: &str, scale: u32) -> Result<u128, String> {
+    plain_decimal(text.as_bytes(), scale).map_or_else(|| any_decimal(text, scale), Ok)
+}
+
+/// A decimal in any form TOML writes: signs, exponents, `_` separators.
+fn any_decimal(text: &str, scale: u32) -> Result<u128, String> {
     let trimmed = text.trim();
     let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
     if body.starts_with('-') {
@@ -286,6 +314,17 @@ fn parse_decimal(text: &str, scale: u32) -> Result<u128, String> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// The fast path reads a plain decimal as the general parser does.
+        #[test]
+        fn plain_decimals_read_as_any_decimal(whole in "[0-9]{1,20}", fraction in "[0-9]{0,8}", scale in 0u32..13) {
+            let text = if fraction.is_empty() { whole.clone() } else { format!("{whole}.{fraction}") };
+            if let Some(fast) = super::plain_decimal(text.as_bytes(), scale) {
+                proptest::prop_assert_eq!(Ok(fast), super::any_decimal(&text, scale));
+            }
+        }
+    }
+
     use super::*;
 
     fn plain(money: Money) -> String {

@@ -57,7 +57,7 @@ pub fn stream_card(
     // A prompt counted by the heuristic is an estimate, within about 15%:
     // near a tier's size, so is the tier.
     if let (Prompt::Text(_), false) = (prompt, run.tokenizer.build().is_exact()) {
-        let near = model.card.tiers.iter().find(|t| {
+        let near = model.card().tiers.iter().find(|t| {
             let size = t.size as f64;
             (prompt_tokens as f64 - size).abs() <= size * 0.15
         });

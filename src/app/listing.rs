@@ -45,14 +45,14 @@ pub fn list_models(table: &PricingTable) -> anyhow::Result<Exit> {
 /// and how many earlier cards; `-` for none.
 fn more(model: &Model) -> String {
     let mut parts: Vec<String> = model
-        .card
+        .card()
         .tiers
         .iter()
         .map(|t| format!(">{}", t.size))
         .collect();
-    parts.extend(model.card.modes.iter().map(|m| m.name.clone()));
-    if !model.history.is_empty() {
-        parts.push(format!("+{} dated", model.history.len()));
+    parts.extend(model.card().modes.iter().map(|m| m.name.clone()));
+    if !model.history().is_empty() {
+        parts.push(format!("+{} dated", model.history().len()));
     }
     if parts.is_empty() {
         "-".to_string()
@@ -78,8 +78,8 @@ pub fn show_model(table: &PricingTable, model: &Model) -> anyhow::Result<Exit> {
     if let Some(limit) = model.limit_input {
         text.push_str(&format!("limit.input {limit}\n"));
     }
-    card(&mut text, "current card", &model.card);
-    for old in &model.history {
+    card(&mut text, "current card", model.card());
+    for old in model.history() {
         card(&mut text, "earlier card", old);
     }
     write_stdout(text.as_bytes())?;

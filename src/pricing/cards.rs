@@ -103,6 +103,19 @@ pub(super) fn cards(
     Ok((card, history, limit))
 }
 
+/// The base prices of `entry`'s current card.
+pub(super) fn base_prices(entry: &Entry<'_>, error_at: ErrorAt<'_>) -> Result<Prices, TableError> {
+    let keys = Keys {
+        input: Some(entry.input.clone()),
+        output: Some(entry.output.clone()),
+        cache_read: entry.cache_read.clone(),
+        cache_write: entry.cache_write.clone(),
+        cache_write_1h: entry.cache_write_1h.clone(),
+        reasoning: entry.reasoning.clone(),
+    };
+    prices(&keys, None, entry.name.span.clone(), error_at)
+}
+
 /// A history card: complete, with its own tiers and modes.
 fn card_of(
     entry: &CardEntry<'_>,

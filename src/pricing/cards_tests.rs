@@ -108,7 +108,7 @@ fn history_cards_are_dated_uniquely_before_the_current_one() {
         card("")
     );
     let table = PricingTable::parse(&ok, "p.toml").unwrap();
-    assert_eq!(table.models[0].history.len(), 2);
+    assert_eq!(table.models[0].history().len(), 2);
     let later = format!("{base}{}", card("effective_from = 2026-08-01\n"));
     assert!(error(&later).contains("earlier than the current card's"));
     let same = format!(

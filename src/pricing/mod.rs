@@ -68,11 +68,9 @@ pub struct Model {
     pub tokenizer: TokenizerKind,
     /// Other names that select this model.
     pub aliases: Vec<String>,
-    /// The current card: the prices above, its tiers and modes, and when
-    /// it began.
-    pub card: Card,
-    /// Earlier cards, newest first.
-    pub history: Vec<Card>,
+    /// The current card (the prices above, its tiers and modes, and when
+    /// it began) and the earlier ones, newest first: see [`Model::card`].
+    cards: Cards,
     /// The most input tokens a request may have, if the table says.
     pub limit_input: Option<u64>,
 }
@@ -86,15 +84,27 @@ impl Model {
         }
     }
 
+    /// The current card: the prices above, its tiers and modes, and when
+    /// it began.
+    pub fn card(&self) -> &Card {
+        &self.cards.get().0
+    }
+
+    /// The earlier cards, newest first.
+    pub fn history(&self) -> &[Card] {
+        &self.cards.get().1
+    }
+
     /// The card `request` pays.
     pub fn choose(&self, request: &Request<'_>) -> Chosen<'_> {
-        card::choose(&self.card, &self.history, request)
+        let (card, history) = self.cards.get();
+        card::choose(card, history, request)
     }
 
     /// Whether any card of the model has context tiers.
     pub fn has_tiers(&self) -> bool {
-        std::iter::once(&self.card)
-            .chain(&self.history)
+        std::iter::once(self.card())
+            .chain(self.history())
             .any(|c| !c.tiers.is_empty() || c.modes.iter().any(|m| !m.tiers.is_empty()))
     }
 
@@ -110,22 +120,85 @@ impl Model {
             cache_write_1h: None,
             tokenizer: TokenizerKind::default(),
             aliases: Vec::new(),
-            card: Card {
-                effective_from: None,
-                prices: Prices {
-                    input: Price::ZERO,
-                    output: Price::ZERO,
-                    cache_read: None,
-                    cache_write: None,
-                    cache_write_1h: None,
-                    reasoning: None,
+            cards: Cards::built(
+                Card {
+                    effective_from: None,
+                    prices: Prices {
+                        input: Price::ZERO,
+                        output: Price::ZERO,
+                        cache_read: None,
+                        cache_write: None,
+                        cache_write_1h: None,
+                        reasoning: None,
+                    },
+                    tiers: Vec::new(),
+                    modes: Vec::new(),
                 },
-                tiers: Vec::new(),
-                modes: Vec::new(),
-            },
-            history: Vec::new(),
+                Vec::new(),
+            ),
             limit_input: None,
         }
+    }
+}
+
+/// A model's cards, built when the table is read, or for the built-in
+/// table (validated whole by its tests) when first asked for: start-up
+/// builds only the cards of the models it prices.
+#[derive(Clone, Debug)]
+struct Cards {
+    built: std::sync::OnceLock<(Card, Vec<Card>)>,
+    /// The built-in entry to build them from.
+    entry: Option<&'static schema::Entry<'static>>,
+    /// The base prices, should the entry fail (it cannot: a test reads the
+    /// whole built-in table).
+    base: Prices,
+}
+
+impl Cards {
+    /// Cards already built.
+    fn built(card: Card, history: Vec<Card>) -> Cards {
+        let base = card.prices.clone();
+        Cards {
+            built: std::sync::OnceLock::from((card, history)),
+            entry: None,
+            base,
+        }
+    }
+
+    /// Cards built from a built-in entry when first asked for.
+    fn later(entry: &'static schema::Entry<'static>, base: Prices) -> Cards {
+        Cards {
+            built: std::sync::OnceLock::new(),
+            entry: Some(entry),
+            base,
+        }
+    }
+
+    fn get(&self) -> &(Card, Vec<Card>) {
+        self.built.get_or_init(|| {
+            let error_at = |_: Option<std::ops::Range<usize>>, message: &str| TableError {
+                message: message.to_string(),
+            };
+            let built = self.entry.map(|entry| cards::cards(entry, &error_at));
+            match built {
+                Some(Ok((card, history, _))) => (card, history),
+                _ => (
+                    Card {
+                        effective_from: None,
+                        prices: self.base.clone(),
+                        tiers: Vec::new(),
+                        modes: Vec::new(),
+                    },
+                    Vec::new(),
+                ),
+            }
+        })
+    }
+}
+
+impl PartialEq for Cards {
+    fn eq(&self, other: &Cards) -> bool {
+        self.get() == other.get()
     }
 }
 

@@ -8,9 +8,9 @@ use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
-use super::cards::cards;
+use super::cards::{base_prices, cards};
 use super::schema::{self, At, Entry};
-use super::{MAX_FILE_BYTES, Model, PricingTable, RATIO_RANGE, TableError, builtin};
+use super::{Cards, MAX_FILE_BYTES, Model, PricingTable, RATIO_RANGE, TableError, builtin};
 use crate::money::Price;
 use crate::plain::quoted;
 use crate::tokenize::{Encoding, HeuristicRule, TokenizerKind};
@@ -23,9 +23,10 @@ impl PricingTable {
         let error_at = |_: Option<Range<usize>>, message: &str| TableError {
             message: format!("{origin}: {message}"),
         };
-        PricingTable::from_entries(
+        PricingTable::read_entries(
             origin,
             builtin::ENTRIES,
+            Some(builtin::ENTRIES),
             builtin::DEFAULT_MODEL.as_ref(),
             &error_at,
         )
@@ -69,6 +70,19 @@ impl PricingTable {
     pub(super) fn from_entries(
         origin: &str,
         entries: &[Entry<'_>],
+        default: Option<&At<Cow<'_, str>>>,
+        error_at: &dyn Fn(Option<Range<usize>>, &str) -> TableError,
+    ) -> Result<PricingTable, TableError> {
+        PricingTable::read_entries(origin, entries, None, default, error_at)
+    }
+
+    /// As [`PricingTable::from_entries`]; with `later` (the built-in
+    /// entries, the same as `entries`), each model's cards are built when
+    /// first asked for.
+    fn read_entries(
+        origin: &str,
+        entries: &[Entry<'_>],
+        later: Option<&'static [Entry<'static>]>,
         default: Option<&At<Cow<'_, str>>>,
         error_at: &dyn Fn(Option<Range<usize>>, &str) -> TableError,
     ) -> Result<PricingTable, TableError> {
@@ -145,7 +159,18 @@ impl PricingTable {
                 ),
                 (None, None, None) => TokenizerKind::default(),
             };
-            let (card, history, limit_input) = cards(entry, error_at)?;
+            let at = table.models.len();
+            let (cards, limit_input) = match later.and_then(|all| all.get(at)) {
+                Some(entry) => {
+                    let base = base_prices(entry, error_at)?;
+                    let limit = entry.limit_input.as_ref().map(|l| l.value.max(1) as u64);
+                    (Cards::later(entry, base), limit)
+                }
+                None => {
+                    let (card, history, limit) = cards(entry, error_at)?;
+                    (Cards::built(card, history), limit)
+                }
+            };
             let model = Model {
                 name: entry.name.value.to_string(),
                 provider: entry.provider.as_deref().map(str::to_string),
@@ -156,11 +181,9 @@ impl PricingTable {
                 cache_write_1h: optional_price(&entry.cache_write_1h, "cache_write_1h")?,
                 tokenizer,
                 aliases: entry.aliases.iter().map(|a| a.value.to_string()).collect(),
-                card,
-                history,
+                cards,
                 limit_input,
             };
-            let at = table.models.len();
             for name in std::iter::once(&entry.name).chain(entry.aliases.iter()) {
                 if name.value.trim().is_empty() {
                     return Err(error_at(

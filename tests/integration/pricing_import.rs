@@ -141,8 +141,8 @@ fn every_builtin_price_is_litellms_for_its_source_key() {
         let key = chosen["key"].as_str().unwrap();
         let entry = resolve(&db, key);
         let xai = entry.get("litellm_provider").and_then(Value::as_str) == Some("xai");
-        let card: &Card = &model.card;
-        assert!(model.history.is_empty() && card.effective_from.is_none());
+        let card: &Card = model.card();
+        assert!(model.history().is_empty() && card.effective_from.is_none());
         let what = format!("{} ({key})", model.name);
         check(entry, &[String::new()], &card.prices, &card.prices, &what);
         hours += usize::from(card.prices.cache_write_1h.is_some());
@@ -277,8 +277,8 @@ fn every_alias_that_litellm_lists_has_its_models_prices() {
             check(
                 entry,
                 &[String::new()],
-                &model.card.prices,
-                &model.card.prices,
+                &model.card().prices,
+                &model.card().prices,
                 &what,
             );
             checked += 1;
@@ -304,13 +304,13 @@ fn a_models_dev_api_json_imports_with_tiers_limits_and_modes() {
     assert_eq!(toml, expected);
     let table = PricingTable::parse(&toml, "import").unwrap();
     let gpt = table.lookup("openai/gpt-5.4").unwrap();
-    assert_eq!(gpt.card.tiers[0].size, 272_000);
+    assert_eq!(gpt.card().tiers[0].size, 272_000);
     assert_eq!(gpt.limit_input, Some(922_000));
-    assert!(gpt.card.modes.is_empty());
+    assert!(gpt.card().modes.is_empty());
     let mini = table.lookup("openai/gpt-5.4-mini").unwrap();
-    assert_eq!(mini.card.modes[0].name, "priority");
+    assert_eq!(mini.card().modes[0].name, "priority");
     let opus = table.lookup("anthropic/claude-opus-4-6").unwrap();
-    assert_eq!(opus.card.modes[0].name, "fast");
+    assert_eq!(opus.card().modes[0].name, "fast");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         stderr.contains(
