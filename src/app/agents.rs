@@ -284,6 +284,7 @@ fn summary(
         metadata: run.metadata(),
         transcript: Some(transcript),
         agent,
+        card: None,
         provider: None,
     }
 }

@@ -106,6 +106,18 @@ pub fn summarize(
     let bill = usage.as_ref().and_then(|usage| {
         summary::bill(usage, model, config.card.date, config.card.mode.as_deref())
     });
+    // The card of the response, from the prompt its usage reports.
+    summary.card = usage.as_ref().filter(|_| priced).and_then(|u| {
+        let prompt = [u.input, u.cache_read, u.cache_write, u.cache_write_1h]
+            .iter()
+            .try_fold(0u64, |sum, n| sum.checked_add(n.unwrap_or(0)))?;
+        let chosen = model.choose(&tokmeter::pricing::Request {
+            time: config.card.date,
+            mode: config.card.mode.as_deref(),
+            prompt,
+        });
+        tokmeter::summary::CardCount::of_request(model, &chosen)
+    });
     let (billed, tokens, cost) = match bill {
         Some((tokens, cost)) => ("usage", tokens, cost),
         None => {

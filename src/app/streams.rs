@@ -224,6 +224,26 @@ fn regular_file_id(file: &File) -> Option<(u64, u64)> {
     (metadata.is_file() && metadata.len() > 0).then(|| (metadata.dev(), metadata.ino()))
 }
 
+/// The card a text stream paid (by `--date`, `--mode`, the prompt given,
+/// or with `--side input` its own `tokens`), unless the base prices.
+fn stream_card(config: &StreamConfig, tokens: u64) -> Option<tokmeter::summary::CardCount> {
+    if !config.run.priced {
+        return None;
+    }
+    let model = &config.run.model;
+    let prompt = match (config.side, &config.card.tier) {
+        (tokmeter::pricing::Side::Input, _) => tokens,
+        (_, Some(size)) => size.saturating_add(1),
+        (_, None) => 0,
+    };
+    let chosen = model.choose(&tokmeter::pricing::Request {
+        time: config.card.date,
+        mode: config.card.mode.as_deref(),
+        prompt,
+    });
+    tokmeter::summary::CardCount::of_request(model, &chosen)
+}
+
 /// The summary of one finished session (its id is set by the caller).
 fn session_summary(
     config: &StreamConfig,
@@ -272,6 +292,7 @@ fn session_summary(
         metadata: run.metadata(),
         transcript: None,
         agent: None,
+        card: stream_card(config, totals.tokens),
         provider: None,
     }
 }

@@ -119,6 +119,26 @@ pub struct CardCount {
 }
 
 impl CardCount {
+    /// The card of one request, unless it is the current card's base
+    /// prices: `chosen` for `model`.
+    pub fn of_request(
+        model: &crate::pricing::Model,
+        chosen: &crate::pricing::Chosen<'_>,
+    ) -> Option<CardCount> {
+        let current = std::ptr::eq(chosen.card, model.card());
+        (!current || chosen.mode.is_some() || chosen.tier.is_some()).then(|| CardCount {
+            effective_from: chosen
+                .card
+                .effective_from
+                .map(|t| t.format("%Y-%m-%d").to_string()),
+            mode: chosen.mode.map(str::to_string),
+            tier: chosen
+                .tier
+                .map_or("base".to_string(), |size| format!(">{size}")),
+            responses: 1,
+        })
+    }
+
     /// The card a priced call paid, counting one.
     fn of(call: &Priced) -> CardCount {
         CardCount {

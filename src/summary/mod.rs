@@ -99,6 +99,10 @@ pub struct Summary {
     /// of the other lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentSummary>,
+    /// The card a stream paid, when not the current card's base prices:
+    /// its date, mode and tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardCount>,
     /// With a provider stream: its usage beside tokmeter's count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderSummary>,
@@ -131,6 +135,7 @@ impl Summary {
             error: None,
             transcript: self.transcript.as_ref().map(TranscriptSummary::zeroed),
             agent: None,
+            card: None,
             provider: None,
             ..self.clone()
         }

@@ -212,9 +212,12 @@ impl Transcript {
                 .checked_add(std::mem::take(&mut conversation.pending))
                 .ok_or_else(overflow)?;
         }
-        let (requests, request_costs) = match (bill, &self.cards) {
-            (Some(bill), Some(cards)) => (bill, request_costs(cards, &bill, mode.as_deref())),
-            _ => (Bill::default(), [crate::money::Money::ZERO; 4]),
+        let (requests, request_costs, card) = match (bill, &self.cards) {
+            (Some(bill), Some(cards)) => {
+                let (costs, card) = request_costs(cards, &bill, mode.as_deref());
+                (bill, costs, Some(card))
+            }
+            _ => (Bill::default(), [crate::money::Money::ZERO; 4], None),
         };
         let line = Tally {
             records: 1,
@@ -225,6 +228,7 @@ impl Transcript {
             bill: line_bill,
             requests,
             request_costs,
+            cards: card.into_iter().map(|card| (card, 1)).collect(),
         };
         // Input still pending is billed later: it must fit then too.
         let tally = self
@@ -274,7 +278,11 @@ impl Transcript {
 /// What a record's usage costs as a request of its own: at the card of its
 /// date and mode (or `cards.mode`), in the tier of its prompt (uncached
 /// input, cache reads and writes). Input, output, cache read, cache write.
-fn request_costs(cards: &Cards, bill: &Bill, mode: Option<&str>) -> [crate::money::Money; 4] {
+fn request_costs(
+    cards: &Cards,
+    bill: &Bill,
+    mode: Option<&str>,
+) -> ([crate::money::Money; 4], String) {
     let usage = crate::pricing::Usage {
         input: bill.input,
         output: bill.output,
@@ -288,12 +296,26 @@ fn request_costs(cards: &Cards, bill: &Bill, mode: Option<&str>) -> [crate::mone
         prompt: usage.prompt().unwrap_or(u64::MAX),
     });
     let c = chosen.prices.costs(&usage);
-    [
-        c[0],
-        c[1].saturating_add(c[5]),
-        c[2],
-        c[3].saturating_add(c[4]),
-    ]
+    let mut card = chosen
+        .tier
+        .map_or("base".to_string(), |size| format!(">{size}"));
+    if let Some(mode) = chosen.mode {
+        card = format!("{mode} {card}");
+    }
+    if !std::ptr::eq(chosen.card, cards.model.card())
+        && let Some(from) = chosen.card.effective_from
+    {
+        card = format!("{} {card}", from.format("%Y-%m-%d"));
+    }
+    (
+        [
+            c[0],
+            c[1].saturating_add(c[5]),
+            c[2],
+            c[3].saturating_add(c[4]),
+        ],
+        card,
+    )
 }
 
 /// Bills one message of `tokens` tokens into `bill`.
@@ -533,7 +555,7 @@ mod tests {
             let shards = tally(Options::default(), &lines[..cut])
                 .checked_plus(&tally(Options::default(), &lines[cut..]))
                 .unwrap();
-            proptest::prop_assert_eq!(whole, shards);
+            proptest::prop_assert_eq!(&whole, &shards);
             proptest::prop_assert_eq!(whole.records, lines.len() as u64);
             proptest::prop_assert_eq!(whole.bad_lines, 0);
         }

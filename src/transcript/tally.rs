@@ -43,7 +43,7 @@ impl Prices {
 }
 
 /// What one or more transcripts came to, in tokens by price.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     /// Lines that held a record (blank lines are not records).
     pub records: u64,
@@ -63,6 +63,10 @@ pub struct Tally {
     pub requests: Bill,
     /// What `requests` cost.
     pub request_costs: [Money; 4],
+    /// How many of those requests paid each card: `base`, `>N` (the tier
+    /// above N prompt tokens), with the mode and the card's date before it
+    /// when not the current card's own (`batch >200000`, `2026-07-09 base`).
+    pub cards: std::collections::BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -80,6 +84,7 @@ impl Tally {
             requests: self.requests.checked_plus(&other.requests)?,
             request_costs: [0, 1, 2, 3]
                 .map(|i| self.request_costs[i].saturating_add(other.request_costs[i])),
+            cards: add_cards(&self.cards, &other.cards),
         })
     }
 
@@ -88,6 +93,19 @@ impl Tally {
     pub fn tokens(&self) -> u64 {
         self.bill.checked_tokens().unwrap_or(u64::MAX)
     }
+}
+
+/// The card counts of two tallies together.
+fn add_cards(
+    a: &std::collections::BTreeMap<String, u64>,
+    b: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut sum = a.clone();
+    for (card, n) in b {
+        let count = sum.entry(card.clone()).or_default();
+        *count = count.saturating_add(*n);
+    }
+    sum
 }
 
 /// A tally priced: the `transcript` object of a summary.
@@ -126,6 +144,10 @@ pub struct TranscriptSummary {
     /// USD, written as an exact decimal.
     #[serde(default)]
     pub cache_write_1h_cost: Money,
+    /// Records with usage priced as requests, by the card they paid
+    /// (`base`, `>200000`, `batch >200000`, …).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub requests_by_card: std::collections::BTreeMap<String, u64>,
 }
 
 impl TranscriptSummary {
@@ -174,6 +196,7 @@ impl TranscriptSummary {
             cache_write_cost: costs[3],
             cache_write_1h_tokens: 0,
             cache_write_1h_cost: Money::ZERO,
+            requests_by_card: tally.cards.clone(),
         }
     }
 
@@ -188,6 +211,7 @@ impl TranscriptSummary {
             messages: self.messages,
             requests: Bill::default(),
             request_costs: [Money::ZERO; 4],
+            cards: self.requests_by_card.clone(),
             bill: Bill {
                 input: self.input_tokens,
                 output: self.output_tokens,
@@ -223,6 +247,7 @@ impl TranscriptSummary {
             .cache_write_1h_cost
             .checked_add(other.cache_write_1h_cost)
             .ok_or_else(|| "the costs overflow the sum".to_string())?;
+        sum.requests_by_card = add_cards(&self.requests_by_card, &other.requests_by_card);
         Ok(sum)
     }
 

@@ -246,6 +246,8 @@ fn a_text_streams_output_pays_the_tier_of_the_prompt_it_is_told() {
     )
     .1;
     assert_eq!(long["total_cost"], "0.00003");
+    assert_eq!(long["card"]["tier"], ">200000");
+    assert_eq!(base["card"], Value::Null, "the base card is not named");
     let edge = meter(
         &["-m", "gemini-2.5-pro", "--prompt-tokens", "200000"],
         b"abcdefgh",
@@ -258,6 +260,7 @@ fn a_text_streams_output_pays_the_tier_of_the_prompt_it_is_told() {
 fn a_text_stream_pays_the_mode_and_the_date_it_is_told() {
     let batch = meter(&["-m", "claude-sonnet-4-6", "--mode", "batch"], b"abcdefgh").1;
     assert_eq!(batch["total_cost"], "0.000015");
+    assert_eq!(batch["card"]["mode"], "batch");
     let (status, _, stderr) = meter(&["-m", "claude-sonnet-4-6", "--mode", "priority"], b"x");
     assert_eq!(status, Some(2));
     assert!(
@@ -270,6 +273,7 @@ fn a_text_stream_pays_the_mode_and_the_date_it_is_told() {
     )
     .1;
     assert_eq!(old["total_cost"], "0.00003");
+    assert_eq!(old["card"]["effective_from"], "2026-07-09");
     let now = meter(&["-m", "gpt-5.6-terra"], b"abcdefgh").1;
     assert_eq!(now["total_cost"], "0.000024");
 }
@@ -297,6 +301,7 @@ fn a_prompt_metered_as_input_re_prices_the_session_when_it_crosses_a_tier() {
     assert_eq!(costs, ["0.01", "0.040002"]);
     let summary: Value = serde_json::from_slice(&output.stderr).unwrap();
     assert_eq!(summary["total_cost"], "0.050002");
+    assert_eq!(summary["card"]["tier"], ">100000");
     // A budget sees the tier's price: the crossing chunk would pass it.
     let (status, summary, _) = meter(
         &[
@@ -329,6 +334,7 @@ fn a_provider_stream_pays_the_tier_of_the_prompt_it_reports() {
     let (status, summary, stderr) = meter(&["--input", "anthropic"], stream.as_bytes());
     assert_eq!(status, Some(0), "{stderr}");
     assert_eq!(summary["total_cost"], "0.2265");
+    assert_eq!(summary["card"]["tier"], ">200000");
 }
 
 #[test]
@@ -366,9 +372,19 @@ fn a_chat_transcripts_records_with_usage_are_requests_of_their_own() {
     };
     // claude-sonnet-4-5: 0.045 + 0.2265 + 0.045 (no batch mode: its own
     // prices) + 1 input token at $3.
-    assert_eq!(run("claude-sonnet-4-5")["total_cost"], "0.316503");
+    let s = run("claude-sonnet-4-5");
+    assert_eq!(s["total_cost"], "0.316503");
+    assert_eq!(
+        s["transcript"]["requests_by_card"],
+        serde_json::json!({"base": 2, ">200000": 1})
+    );
     // claude-sonnet-4-6: batch is a mode of its own: 0.045 + 0.765 + 0.0225.
-    assert_eq!(run("claude-sonnet-4-6")["total_cost"], "0.832503");
+    let s = run("claude-sonnet-4-6");
+    assert_eq!(s["total_cost"], "0.832503");
+    assert_eq!(
+        s["transcript"]["requests_by_card"],
+        serde_json::json!({"base": 2, "batch base": 1})
+    );
 }
 
 #[test]
