@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Agent, Call, Lines, Log, Tokens};
 use crate::money::Money;
-use crate::pricing::{Model, PricingTable, Request, Usage};
+use crate::pricing::{Model, PricingTable, Request};
 
 /// The calls of a run, each once, with the input it is billed to.
 #[derive(Debug, Default)]
@@ -172,7 +172,7 @@ impl Ledger {
                     (model, false) => Err(Arc::from(model.name.as_str())),
                 },
             };
-            let usage = usage(&call.tokens);
+            let usage = call.tokens;
             let mut bill = Bill::default();
             match found {
                 Ok((name, model)) => {
@@ -220,18 +220,6 @@ impl Ledger {
             calls,
             lines: self.lines,
         }
-    }
-}
-
-/// A call's tokens as the pricing cards take them.
-pub fn usage(tokens: &Tokens) -> Usage {
-    Usage {
-        input: tokens.input,
-        output: tokens.output,
-        cache_read: tokens.cache_read,
-        cache_write: tokens.cache_write,
-        cache_write_1h: tokens.cache_write_1h,
-        reasoning: tokens.reasoning,
     }
 }
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use ledger::{Billed, Ledger, Priced, Prices, usage};
+pub use ledger::{Billed, Ledger, Priced, Prices};
 
 /// Which agent wrote a log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,49 +38,9 @@ impl Agent {
     }
 }
 
-/// Tokens of one call (or many) by the price they pay.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tokens {
-    /// Uncached input.
-    pub input: u64,
-    /// Output, reasoning included.
-    pub output: u64,
-    /// Input read from the prompt cache.
-    pub cache_read: u64,
-    /// Input written to the 5-minute cache (or to a cache of one lifetime).
-    pub cache_write: u64,
-    /// Input written to the 1-hour cache.
-    pub cache_write_1h: u64,
-    /// The reasoning inside `output`, where the log says (not billed apart).
-    pub reasoning: u64,
-}
-
-impl Tokens {
-    /// The billed tokens: every class but `reasoning`, which is inside
-    /// output. `None` past `u64::MAX`.
-    pub fn total(&self) -> Option<u64> {
-        self.input
-            .checked_add(self.output)?
-            .checked_add(self.cache_read)?
-            .checked_add(self.cache_write)?
-            .checked_add(self.cache_write_1h)
-    }
-
-    /// The class-by-class sum; `None` when a figure or the total would
-    /// pass `u64::MAX`.
-    #[must_use]
-    pub fn checked_plus(&self, other: &Tokens) -> Option<Tokens> {
-        let sum = Tokens {
-            input: self.input.checked_add(other.input)?,
-            output: self.output.checked_add(other.output)?,
-            cache_read: self.cache_read.checked_add(other.cache_read)?,
-            cache_write: self.cache_write.checked_add(other.cache_write)?,
-            cache_write_1h: self.cache_write_1h.checked_add(other.cache_write_1h)?,
-            reasoning: self.reasoning.checked_add(other.reasoning)?,
-        };
-        sum.total().map(|_| sum)
-    }
-}
+/// Tokens of one call (or many) by the price they pay, as the pricing
+/// cards take them.
+pub use crate::pricing::Usage as Tokens;
 
 /// One API call as a log recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -100,18 +100,11 @@ pub fn stream_card(
     };
     // The card's own tiers (or the mode's), for a prompt metered as input.
     let tiers = match (side, input) {
-        (Side::Input, StreamInput::Text) => {
-            let tiers = match chosen.mode {
-                Some(name) => chosen
-                    .card
-                    .modes
-                    .iter()
-                    .find(|m| m.name == name)
-                    .map_or(&chosen.card.tiers, |m| &m.tiers),
-                None => &chosen.card.tiers,
-            };
-            tiers.iter().map(|t| (t.size, t.prices.input)).collect()
-        }
+        (Side::Input, StreamInput::Text) => chosen
+            .tiers()
+            .iter()
+            .map(|t| (t.size, t.prices.input))
+            .collect(),
         _ => Vec::new(),
     };
     Ok(StreamCard {
@@ -158,16 +151,7 @@ pub fn warn_prompt_unknown(config: &super::config::StreamConfig) {
         mode: card.mode.as_deref(),
         prompt: 0,
     });
-    let tiers = match chosen.mode {
-        Some(name) => chosen
-            .card
-            .modes
-            .iter()
-            .find(|m| m.name == name)
-            .map_or(&chosen.card.tiers, |m| &m.tiers),
-        None => &chosen.card.tiers,
-    };
-    if let Some(first) = tiers.first() {
+    if let Some(first) = chosen.tiers().first() {
         let _ = super::report::say(format_args!(
             "warning: model {} costs more when the prompt passes {} tokens, which a text stream cannot see: priced at its base card (give --prompt-tokens N)",
             tokmeter::plain::quoted(&model.name),

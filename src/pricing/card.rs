@@ -92,6 +92,21 @@ pub struct Chosen<'m> {
     pub mode_unknown: bool,
 }
 
+impl<'m> Chosen<'m> {
+    /// The tiers of the chosen card, or of its mode.
+    pub fn tiers(&self) -> &'m [Tier] {
+        match self.mode {
+            Some(name) => self
+                .card
+                .modes
+                .iter()
+                .find(|m| m.name == name)
+                .map_or(&self.card.tiers, |m| &m.tiers),
+            None => &self.card.tiers,
+        }
+    }
+}
+
 /// A request's tokens by class, for pricing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -110,6 +125,27 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// The billed tokens: every class but `reasoning`, which is inside
+    /// output. `None` past `u64::MAX`.
+    pub fn total(&self) -> Option<u64> {
+        self.prompt()?.checked_add(self.output)
+    }
+
+    /// The class-by-class sum; `None` when a figure or the total would
+    /// pass `u64::MAX`.
+    #[must_use]
+    pub fn checked_plus(&self, other: &Usage) -> Option<Usage> {
+        let sum = Usage {
+            input: self.input.checked_add(other.input)?,
+            output: self.output.checked_add(other.output)?,
+            cache_read: self.cache_read.checked_add(other.cache_read)?,
+            cache_write: self.cache_write.checked_add(other.cache_write)?,
+            cache_write_1h: self.cache_write_1h.checked_add(other.cache_write_1h)?,
+            reasoning: self.reasoning.checked_add(other.reasoning)?,
+        };
+        sum.total().map(|_| sum)
+    }
+
     /// The prompt, as tiers count it: uncached input, cache reads and
     /// writes; `None` past `u64::MAX`.
     pub fn prompt(&self) -> Option<u64> {

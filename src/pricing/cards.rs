@@ -43,14 +43,7 @@ pub(super) fn cards(
         Some(at) => Some(at.value as u64),
         None => None,
     };
-    let keys = Keys {
-        input: Some(entry.input.clone()),
-        output: Some(entry.output.clone()),
-        cache_read: entry.cache_read.clone(),
-        cache_write: entry.cache_write.clone(),
-        cache_write_1h: entry.cache_write_1h.clone(),
-        reasoning: entry.reasoning.clone(),
-    };
+    let keys = entry_keys(entry);
     let card = card(
         entry.effective_from.as_ref(),
         &keys,
@@ -103,16 +96,21 @@ pub(super) fn cards(
     Ok((card, history, limit))
 }
 
-/// The base prices of `entry`'s current card.
-pub(super) fn base_prices(entry: &Entry<'_>, error_at: ErrorAt<'_>) -> Result<Prices, TableError> {
-    let keys = Keys {
+/// The prices of `entry`'s current card, as written.
+fn entry_keys<'t>(entry: &Entry<'t>) -> Keys<'t> {
+    Keys {
         input: Some(entry.input.clone()),
         output: Some(entry.output.clone()),
         cache_read: entry.cache_read.clone(),
         cache_write: entry.cache_write.clone(),
         cache_write_1h: entry.cache_write_1h.clone(),
         reasoning: entry.reasoning.clone(),
-    };
+    }
+}
+
+/// The base prices of `entry`'s current card.
+pub(super) fn base_prices(entry: &Entry<'_>, error_at: ErrorAt<'_>) -> Result<Prices, TableError> {
+    let keys = entry_keys(entry);
     prices(&keys, None, entry.name.span.clone(), error_at)
 }
 
