@@ -34,14 +34,19 @@ fuzz_target!(|data: &[u8]| {
     };
     let l = log.lines;
     assert_eq!(l.bad, bad, "each bad line counted once");
-    let accounted = log.calls.len() as u64 + l.duplicate + l.reemitted + l.synthetic + l.skipped + l.bad;
+    let accounted =
+        log.calls.len() as u64 + l.duplicate + l.reemitted + l.synthetic + l.skipped + l.bad;
     assert_eq!(accounted + blank, lines.len() as u64, "every line once");
     let table = PricingTable::builtin().unwrap();
     let fallback = table.lookup("gpt-4o").unwrap().clone();
     let calls = log.calls.len();
     let mut ledger = Ledger::new(2);
     // The same log twice: the second copy adds nothing that has a key.
-    let keyed = log.calls.iter().filter(|c| c.id.is_some() && c.request.is_some()).count();
+    let keyed = log
+        .calls
+        .iter()
+        .filter(|c| c.id.is_some() && c.request.is_some())
+        .count();
     ledger.add(0, log.clone());
     ledger.add(1, log);
     let billed = ledger.bill(&Prices {
