@@ -142,9 +142,11 @@ impl Transcript {
             && let Some(inner) = record.message.take()
         {
             let usage = record.usage.take();
+            let gemini = record.usage_metadata.take();
             let tier = record.service_tier.take();
             record = *inner;
             record.usage = record.usage.or(usage);
+            record.usage_metadata = record.usage_metadata.or(gemini);
             record.service_tier = record.service_tier.or(tier);
         }
         let mode = record
@@ -155,11 +157,11 @@ impl Transcript {
                 .as_ref()
                 .and_then(|u| u.service_tier.as_deref()))
             .map(str::to_string);
-        let bill = record
-            .usage
-            .as_ref()
-            .map(|usage| usage.bill())
-            .transpose()?;
+        let bill = match (&record.usage, &record.usage_metadata) {
+            (Some(usage), _) => Some(usage.bill()?),
+            (None, Some(gemini)) => Some(gemini.bill()?),
+            (None, None) => None,
+        };
         // The turns, and whether they are a conversation of their own (a
         // `messages` line) or the next turn of the input's conversation.
         let (turns, own_conversation) = if let Some(messages) = &record.messages {

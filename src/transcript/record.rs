@@ -27,6 +27,9 @@ pub struct Record<'a> {
     /// The provider's own token counts.
     #[serde(default)]
     pub usage: Option<Usage>,
+    /// Gemini's token counts.
+    #[serde(rename = "usageMetadata", default)]
+    pub usage_metadata: Option<GeminiUsage>,
     /// The same record nested one level down.
     #[serde(borrow, default)]
     pub message: Option<Box<Record<'a>>>,
@@ -182,6 +185,42 @@ pub struct Usage {
 #[derive(Debug, Default, Deserialize)]
 struct Details {
     cached_tokens: Option<u64>,
+    /// Prompt tokens written to the cache (OpenAI, gpt-5.6 and later).
+    cache_write_tokens: Option<u64>,
+}
+
+/// Gemini's `usageMetadata`: the prompt includes the cached part, the
+/// thoughts are output beside the candidates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiUsage {
+    prompt_token_count: Option<u64>,
+    candidates_token_count: Option<u64>,
+    cached_content_token_count: Option<u64>,
+    thoughts_token_count: Option<u64>,
+}
+
+impl GeminiUsage {
+    /// What Gemini billed.
+    pub fn bill(&self) -> Result<Bill, String> {
+        if self.prompt_token_count.is_none() && self.candidates_token_count.is_none() {
+            return Err("\"usageMetadata\" holds no token counts".to_string());
+        }
+        let prompt = self.prompt_token_count.unwrap_or(0);
+        let cached = self.cached_content_token_count.unwrap_or(0);
+        Ok(Bill {
+            input: prompt.checked_sub(cached).ok_or_else(|| {
+                format!("\"usageMetadata\": cachedContentTokenCount ({cached}) exceeds promptTokenCount ({prompt})")
+            })?,
+            output: self
+                .candidates_token_count
+                .unwrap_or(0)
+                .checked_add(self.thoughts_token_count.unwrap_or(0))
+                .ok_or_else(overflow)?,
+            cache_read: cached,
+            cache_write: 0,
+        })
+    }
 }
 
 /// Billed tokens by price.
@@ -228,12 +267,12 @@ impl Usage {
     pub fn bill(&self) -> Result<Bill, String> {
         let prompt = self.prompt_tokens.or(self.input_tokens);
         let output = self.completion_tokens.or(self.output_tokens);
-        let cached = self
+        let details = self
             .prompt_tokens_details
             .as_ref()
-            .or(self.input_tokens_details.as_ref())
-            .and_then(|details| details.cached_tokens)
-            .unwrap_or(0);
+            .or(self.input_tokens_details.as_ref());
+        let cached = details.and_then(|d| d.cached_tokens).unwrap_or(0);
+        let written = details.and_then(|d| d.cache_write_tokens).unwrap_or(0);
         if prompt.is_none()
             && output.is_none()
             && self.cache_read_input_tokens.is_none()
@@ -242,16 +281,23 @@ impl Usage {
             return Err("\"usage\" holds no token counts".to_string());
         }
         let prompt = prompt.unwrap_or(0);
-        let input = prompt.checked_sub(cached).ok_or_else(|| {
-            format!("\"usage\": cached_tokens ({cached}) exceed the prompt tokens ({prompt})")
-        })?;
+        let input = prompt
+            .checked_sub(cached)
+            .and_then(|rest| rest.checked_sub(written))
+            .ok_or_else(|| {
+                format!(
+                    "\"usage\": cached_tokens ({cached}) and cache_write_tokens ({written}) exceed the prompt tokens ({prompt})"
+                )
+            })?;
         Ok(Bill {
             input,
             output: output.unwrap_or(0),
             cache_read: cached
                 .checked_add(self.cache_read_input_tokens.unwrap_or(0))
                 .ok_or_else(overflow)?,
-            cache_write: self.cache_creation_input_tokens.unwrap_or(0),
+            cache_write: written
+                .checked_add(self.cache_creation_input_tokens.unwrap_or(0))
+                .ok_or_else(overflow)?,
         })
     }
 }
@@ -319,6 +365,30 @@ mod tests {
                 output: 50,
                 cache_read: 1000,
                 cache_write: 200
+            })
+        );
+        let written = parse(
+            r#"{"usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":60,"cache_write_tokens":30}}}"#,
+        );
+        assert_eq!(
+            written.usage.unwrap().bill(),
+            Ok(Bill {
+                input: 10,
+                output: 5,
+                cache_read: 60,
+                cache_write: 30
+            })
+        );
+        let gemini = parse(
+            r#"{"role":"model","usageMetadata":{"promptTokenCount":100,"cachedContentTokenCount":60,"candidatesTokenCount":29,"thoughtsTokenCount":11}}"#,
+        );
+        assert_eq!(
+            gemini.usage_metadata.unwrap().bill(),
+            Ok(Bill {
+                input: 40,
+                output: 40,
+                cache_read: 60,
+                cache_write: 0
             })
         );
         assert!(parse(r#"{"usage":{}}"#).usage.unwrap().bill().is_err());
