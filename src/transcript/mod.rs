@@ -194,11 +194,16 @@ impl Transcript {
         // The line's own figures, added to the tally only if all fit.
         let mut line_bill = Bill::default();
         let from_usage = bill.is_some();
+        // The requests of the line: its usage, or with --replay each
+        // assistant turn (its prompt is the conversation before it).
+        let mut requests_of_line: Vec<Bill> = Vec::new();
         if let Some(bill) = bill {
             usage(&mut conversation, &mut line_bill, bill)?;
+            requests_of_line.push(bill);
         } else {
             for (side, text) in &turns {
                 let tokens = self.count(*text);
+                let before = line_bill;
                 message(
                     self.options,
                     &mut conversation,
@@ -206,6 +211,14 @@ impl Transcript {
                     *side,
                     tokens,
                 )?;
+                if self.options.replay && *side == Side::Output {
+                    requests_of_line.push(Bill {
+                        input: line_bill.input - before.input,
+                        output: line_bill.output - before.output,
+                        cache_read: line_bill.cache_read - before.cache_read,
+                        cache_write: line_bill.cache_write - before.cache_write,
+                    });
+                }
             }
         }
         if own_conversation && !self.options.replay {
@@ -214,13 +227,19 @@ impl Transcript {
                 .checked_add(std::mem::take(&mut conversation.pending))
                 .ok_or_else(overflow)?;
         }
-        let (requests, request_costs, card) = match (bill, &self.cards) {
-            (Some(bill), Some(cards)) => {
-                let (costs, card) = request_costs(cards, &bill, mode.as_deref());
-                (bill, costs, Some(card))
+        let mut requests = Bill::default();
+        let mut paid = [crate::money::Money::ZERO; 4];
+        let mut cards = std::collections::BTreeMap::new();
+        if let Some(with) = &self.cards {
+            for request in &requests_of_line {
+                let (costs, card) = request_costs(with, request, mode.as_deref());
+                requests = requests.checked_plus(request).ok_or_else(overflow)?;
+                for (sum, cost) in paid.iter_mut().zip(costs) {
+                    *sum = sum.saturating_add(cost);
+                }
+                *cards.entry(card).or_insert(0u64) += 1;
             }
-            _ => (Bill::default(), [crate::money::Money::ZERO; 4], None),
-        };
+        }
         let line = Tally {
             records: 1,
             from_usage: u64::from(from_usage),
@@ -229,8 +248,8 @@ impl Transcript {
             messages: turns.len() as u64,
             bill: line_bill,
             requests,
-            request_costs,
-            cards: card.into_iter().map(|card| (card, 1)).collect(),
+            request_costs: paid,
+            cards,
         };
         // Input still pending is billed later: it must fit then too.
         let tally = self

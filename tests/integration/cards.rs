@@ -427,3 +427,46 @@ fn an_estimated_prompt_near_a_tier_is_said_to_be_an_estimate() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_replayed_turn_is_a_request_whose_prompt_is_the_conversation_before_it() {
+    let dir = temp_dir("cards-replay");
+    let path = dir.join("chat.jsonl");
+    // 800,004 bytes: 200,001 tokens by the heuristic; then 1 output token.
+    let long = "a".repeat(800_004);
+    let lines = [
+        format!(r#"{{"role":"user","content":"{long}"}}"#),
+        r#"{"role":"assistant","content":"abcd"}"#.to_string(),
+    ];
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let run = |replay: bool| {
+        let mut command = tokmeter();
+        command
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .args([
+                "-p",
+                CARDS,
+                "--input",
+                "transcript",
+                "-t",
+                "heuristic",
+                "-s",
+                "json",
+            ])
+            .args(["-m", "claude-sonnet-4-5"]);
+        if replay {
+            command.arg("--replay");
+        }
+        let output = command.arg(&path).output().unwrap();
+        serde_json::from_slice::<Value>(&output.stderr).unwrap()
+    };
+    // Each message once: no request, the base prices.
+    assert_eq!(run(false)["total_cost"], "0.600018");
+    // Replayed: the turn's prompt is 200,001 tokens, past the tier.
+    let replayed = run(true);
+    assert_eq!(replayed["total_cost"], "1.2000285");
+    assert_eq!(
+        replayed["transcript"]["requests_by_card"],
+        serde_json::json!({">200000": 1})
+    );
+}
