@@ -13,7 +13,8 @@ The lines follow the Claude Code 2.x shape of tests/fixtures/agents/claude/
 (envelope field order parentUuid, isSidechain, [agentId], type, message,
 requestId, uuid, timestamp, userType, entrypoint, cwd, sessionId, version,
 gitBranch, slug; compact JSON, one object a line) and the formats document
-../shared/research/agent-logs.md:
+the formats document the project collected (agent-logs.md; its rules are
+restated in tests/fixtures/agents/README.md):
 
   * about 60 days of sessions (2026-10-02 .. 2026-11-30 UTC) over many
     projects; models claude-opus-4-5-20251101, claude-sonnet-4-5-20250929,
