@@ -12,7 +12,7 @@ writes, deterministically for a given seed and size (default 200 MB, seed 1):
 The lines follow the Claude Code 2.x shape of tests/fixtures/agents/claude/
 (envelope field order parentUuid, isSidechain, [agentId], type, message,
 requestId, uuid, timestamp, userType, entrypoint, cwd, sessionId, version,
-gitBranch, slug; compact JSON, one object a line) and the formats document
+gitBranch, slug; compact JSON, one object a line) and
 the formats document the project collected (agent-logs.md; its rules are
 restated in tests/fixtures/agents/README.md):
 
