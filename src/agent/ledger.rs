@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Agent, Call, Lines, Log, Tokens};
 use crate::money::Money;
-use crate::pricing::{Model, PricingTable, Request};
+use crate::pricing::{Model, PricingTable};
 
 /// The calls of a run, each once, with the input it is billed to.
 #[derive(Debug, Default)]
@@ -176,15 +176,13 @@ impl Ledger {
             let mut bill = Bill::default();
             match found {
                 Ok((name, model)) => {
+                    let (chosen, costs) = model.price_request(
+                        &usage,
+                        call.time.or(prices.date),
+                        call.mode.as_deref().or(prices.mode),
+                    );
                     let prompt = usage.prompt().unwrap_or(u64::MAX);
-                    let chosen = model.choose(&Request {
-                        time: call.time.or(prices.date),
-                        mode: call.mode.as_deref().or(prices.mode),
-                        prompt,
-                    });
-                    let c = chosen.prices.costs(&usage);
-                    // Reasoning pays its own price inside output.
-                    bill.costs = [c[0], c[1].saturating_add(c[5]), c[2], c[3], c[4]];
+                    bill.costs = costs;
                     bill.model = name;
                     bill.priced = true;
                     bill.tier = chosen.tier;

@@ -106,20 +106,12 @@ pub fn summarize(
     let bill = usage.as_ref().and_then(|usage| {
         summary::bill(usage, model, config.card.date, config.card.mode.as_deref())
     });
-    // The card of the response, from the prompt its usage reports.
-    summary.card = usage.as_ref().filter(|_| priced).and_then(|u| {
-        let prompt = [u.input, u.cache_read, u.cache_write, u.cache_write_1h]
-            .iter()
-            .try_fold(0u64, |sum, n| sum.checked_add(n.unwrap_or(0)))?;
-        let chosen = model.choose(&tokmeter::pricing::Request {
-            time: config.card.date,
-            mode: config.card.mode.as_deref(),
-            prompt,
-        });
-        tokmeter::summary::CardCount::of_request(model, &chosen)
-    });
     let (billed, tokens, cost) = match bill {
-        Some((tokens, cost)) => ("usage", tokens, cost),
+        Some((tokens, cost, card)) => {
+            // The card of the response, from the prompt its usage reports.
+            summary.card = card.filter(|_| priced);
+            ("usage", tokens, cost)
+        }
         None => {
             let prompt = prompt_tokens.unwrap_or(0);
             (

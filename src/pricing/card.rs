@@ -93,6 +93,12 @@ pub struct Chosen<'m> {
 }
 
 impl<'m> Chosen<'m> {
+    /// `base`, or `>N` for the tier above N prompt tokens.
+    pub fn tier_name(&self) -> String {
+        self.tier
+            .map_or("base".to_string(), |size| format!(">{size}"))
+    }
+
     /// The tiers of the chosen card, or of its mode.
     pub fn tiers(&self) -> &'m [Tier] {
         match self.mode {

@@ -101,6 +101,25 @@ impl Model {
         card::choose(card, history, request)
     }
 
+    /// A request of `usage` made at `time` (`None`: now) in `mode`, priced
+    /// at the card it pays: that card, and the cost by class (input,
+    /// output with its reasoning at the reasoning price, cache read,
+    /// 5-minute and 1-hour writes).
+    pub fn price_request(
+        &self,
+        usage: &Usage,
+        time: Option<chrono::DateTime<chrono::Utc>>,
+        mode: Option<&str>,
+    ) -> (Chosen<'_>, [crate::money::Money; 5]) {
+        let chosen = self.choose(&Request {
+            time,
+            mode,
+            prompt: usage.prompt().unwrap_or(u64::MAX),
+        });
+        let c = chosen.prices.costs(usage);
+        (chosen, [c[0], c[1].saturating_add(c[5]), c[2], c[3], c[4]])
+    }
+
     /// Whether any card of the model has context tiers.
     pub fn has_tiers(&self) -> bool {
         std::iter::once(self.card())

@@ -42,13 +42,14 @@ pub struct ProviderSummary {
 /// (uncached input, cache reads and writes), every class at that one
 /// card's price (a cache price the card lacks is the input price; a 1-hour
 /// write without its own price pays the cache-write price; reasoning
-/// without its own pays output's). `None` past `u64::MAX`.
+/// without its own pays output's), and the card when it is not the base.
+/// `None` past `u64::MAX`.
 pub fn bill(
     usage: &Usage,
     model: &Model,
     time: Option<chrono::DateTime<chrono::Utc>>,
     mode: Option<&str>,
-) -> Option<(u64, Money)> {
+) -> Option<(u64, Money, Option<super::CardCount>)> {
     let usage = crate::pricing::Usage {
         input: usage.input.unwrap_or(0),
         output: usage.output.unwrap_or(0),
@@ -63,16 +64,13 @@ pub fn bill(
         .checked_add(usage.cache_read)?
         .checked_add(usage.cache_write)?
         .checked_add(usage.cache_write_1h)?;
-    let chosen = model.choose(&crate::pricing::Request {
-        time,
-        mode,
-        prompt: usage.prompt()?,
-    });
+    usage.prompt()?;
+    let (chosen, costs) = model.price_request(&usage, time, mode);
     let mut cost = Money::ZERO;
-    for class in chosen.prices.costs(&usage) {
+    for class in costs {
         cost = cost.checked_add(class)?;
     }
-    Some((tokens, cost))
+    Some((tokens, cost, super::CardCount::of_request(model, &chosen)))
 }
 
 /// The field-by-field sum of two streams' usage (`None` past `u64::MAX`);

@@ -311,15 +311,10 @@ fn request_costs(
         cache_write: bill.cache_write,
         ..crate::pricing::Usage::default()
     };
-    let chosen = cards.model.choose(&crate::pricing::Request {
-        time: cards.date,
-        mode: mode.or(cards.mode.as_deref()),
-        prompt: usage.prompt().unwrap_or(u64::MAX),
-    });
-    let c = chosen.prices.costs(&usage);
-    let mut card = chosen
-        .tier
-        .map_or("base".to_string(), |size| format!(">{size}"));
+    let (chosen, c) = cards
+        .model
+        .price_request(&usage, cards.date, mode.or(cards.mode.as_deref()));
+    let mut card = chosen.tier_name();
     if let Some(mode) = chosen.mode {
         card = format!("{mode} {card}");
     }
@@ -328,15 +323,7 @@ fn request_costs(
     {
         card = format!("{} {card}", from.format("%Y-%m-%d"));
     }
-    (
-        [
-            c[0],
-            c[1].saturating_add(c[5]),
-            c[2],
-            c[3].saturating_add(c[4]),
-        ],
-        card,
-    )
+    ([c[0], c[1], c[2], c[3].saturating_add(c[4])], card)
 }
 
 /// Bills one message of `tokens` tokens into `bill`.
