@@ -44,10 +44,7 @@ pub fn stream_card(
     let model = &run.model;
     let prompt_tokens = match prompt {
         Prompt::Unknown => 0,
-        Prompt::Tokens(n) => *n,
-        // Counted with the run's tokenizer when the stream is read; the
-        // heuristic's count is enough to choose a tier here.
-        Prompt::Text(text) => run.tokenizer.build().counter().push(text),
+        Prompt::Tokens(n) | Prompt::Text { tokens: n, .. } => *n,
     };
     let chosen = model.choose(&Request {
         time: date,
@@ -56,7 +53,7 @@ pub fn stream_card(
     });
     // A prompt counted by the heuristic is an estimate, within about 15%:
     // near a tier's size, so is the tier.
-    if let (Prompt::Text(_), false) = (prompt, run.tokenizer.build().is_exact()) {
+    if let Prompt::Text { exact: false, .. } = prompt {
         let near = model.card().tiers.iter().find(|t| {
             let size = t.size as f64;
             (prompt_tokens as f64 - size).abs() <= size * 0.15

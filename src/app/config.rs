@@ -99,9 +99,14 @@ pub enum Prompt {
     Unknown,
     /// `--prompt-tokens N`.
     Tokens(u64),
-    /// The text of `--prompt FILE`, read before any input, counted with
-    /// the tokenizer.
-    Text(Vec<u8>),
+    /// `--prompt FILE`: the tokens of its text, read and counted with the
+    /// tokenizer before any input, and whether the count is exact.
+    Text {
+        /// Its tokens.
+        tokens: u64,
+        /// Whether the tokenizer counts exactly.
+        exact: bool,
+    },
 }
 
 /// How streams are metered (`--input stream` and the provider streams).
@@ -396,9 +401,16 @@ impl StreamConfig {
             .map(|text| Money::parse(text).map_err(|err| usage(format!("--max-cost: {err}"))))
             .transpose()?;
         let prompt = match (&args.prompt, args.prompt_tokens) {
-            (Some(path), _) => Prompt::Text(std::fs::read(path).map_err(|err| {
-                usage(format!("--prompt: cannot read {}: {err}", path.display()))
-            })?),
+            (Some(path), _) => {
+                let text = std::fs::read(path).map_err(|err| {
+                    usage(format!("--prompt: cannot read {}: {err}", path.display()))
+                })?;
+                let tokenizer = run.tokenizer.build();
+                Prompt::Text {
+                    tokens: tokenizer.counter().push(&text),
+                    exact: tokenizer.is_exact(),
+                }
+            }
             (None, Some(tokens)) => Prompt::Tokens(tokens),
             (None, None) => Prompt::Unknown,
         };

@@ -8,7 +8,6 @@ use tokmeter::money::Price;
 use tokmeter::pipeline::{Ending, Stop};
 use tokmeter::pricing::Model;
 use tokmeter::summary::{self, ProviderSummary, Summary};
-use tokmeter::tokenize::Tokenizer;
 
 use super::cards::closest_models;
 use super::config::{Prompt, StreamConfig};
@@ -69,7 +68,6 @@ pub fn summarize(
     config: &StreamConfig,
     decoder: &Provider,
     stream_model: &StreamModel<'_>,
-    tokenizer: &dyn Tokenizer,
     ending: &Ending,
     summary: &mut Summary,
 ) {
@@ -93,7 +91,7 @@ pub fn summarize(
     let prompt_tokens = match &config.prompt {
         Prompt::Unknown => None,
         Prompt::Tokens(tokens) => Some(*tokens),
-        Prompt::Text(text) => Some(tokenizer.counter().push(text)),
+        Prompt::Text { tokens, .. } => Some(*tokens),
     };
     let mut usage = (!decoder.usage.is_empty()).then(|| decoder.usage.clone());
     let reported = usage.clone();

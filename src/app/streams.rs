@@ -161,14 +161,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                     source.display_name()
                 ));
             }
-            provider::summarize(
-                config,
-                decoder,
-                &stream_model,
-                tokenizer.as_ref(),
-                &ending,
-                &mut summary,
-            );
+            provider::summarize(config, decoder, &stream_model, &ending, &mut summary);
         }
         summary.session_id = ids.of(number);
         summary.part_of = ids.part_of();
