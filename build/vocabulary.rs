@@ -102,15 +102,17 @@ fn slot_info(rank: u32, len: usize, hash: u64) -> u64 {
 /// The table of one encoding, all little-endian, every section 8-byte
 /// aligned:
 /// - header `[MAGIC, n, bits, nbytes, longest, 0]` (u32s);
-/// - `starts: [u32; n + 1]`, token `i` being `bytes[starts[i]..starts[i+1]]`,
-///   padded to 8 bytes;
+/// - `starts: [[u8; 3]; n + 1]`, token `i` being
+///   `bytes[starts[i]..starts[i+1]]`, each offset in three bytes, then 8
+///   zero bytes, padded to 8;
 /// - `slots: [[u64; 2]; 4 << bits]`: `1 << bits` buckets of four slots, a
 ///   token in the first free slot of its hash's bucket or the buckets after;
 ///   each slot `[first_word, slot_info]`, zero when empty;
 /// - `pair: [u32; 65536]`, the rank of each 2-byte string or `u32::MAX`;
 /// - `single: [u32; 256]`, the rank of each byte;
-/// - `split: [(u32, u32); n]`, the two tokens each token is merged from
-///   (itself twice for a byte), as the `bpe` crate derives them;
+/// - `split: [[u8; 6]; n]`, the two tokens each token is merged from
+///   (itself twice for a byte), as the `bpe` crate derives them, each rank
+///   in three bytes, padded to 8;
 /// - `bytes`, then 16 zero bytes, padded to 8.
 fn table(tokens: &[Vec<u8>]) -> Vec<u8> {
     let n = tokens.len();
@@ -154,12 +156,15 @@ fn table(tokens: &[Vec<u8>]) -> Vec<u8> {
     for word in [MAGIC, n as u32, bits, nbytes as u32, longest as u32, 0] {
         out.extend(word.to_le_bytes());
     }
+    assert!(nbytes < 1 << 24, "offsets fit in three bytes");
     let mut start = 0u32;
-    out.extend(start.to_le_bytes());
+    out.extend(&start.to_le_bytes()[..3]);
     for token in tokens {
         start += token.len() as u32;
-        out.extend(start.to_le_bytes());
+        out.extend(&start.to_le_bytes()[..3]);
     }
+    // Room to read the last offsets as one eight-byte word.
+    out.extend([0; 8]);
     pad(&mut out);
     slots
         .iter()
@@ -167,10 +172,12 @@ fn table(tokens: &[Vec<u8>]) -> Vec<u8> {
         .for_each(|word| out.extend(word.to_le_bytes()));
     pair.iter().for_each(|id| out.extend(id.to_le_bytes()));
     single.iter().for_each(|id| out.extend(id.to_le_bytes()));
+    assert!(n < 1 << 24, "ranks fit in three bytes");
     for &(first, second) in &split {
-        out.extend(first.to_le_bytes());
-        out.extend(second.to_le_bytes());
+        out.extend(&first.to_le_bytes()[..3]);
+        out.extend(&second.to_le_bytes()[..3]);
     }
+    pad(&mut out);
     tokens.iter().for_each(|token| out.extend(token));
     out.extend([0; 16]);
     pad(&mut out);

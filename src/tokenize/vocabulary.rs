@@ -49,8 +49,9 @@ const NONE: u32 = u32::MAX;
 /// One encoding's tokens, viewed in place in the binary's read-only data:
 /// "loading" is a handful of slice casts; pages fault in as they are used.
 pub(super) struct Vocabulary {
-    /// Token `i` is `bytes[starts[i]..starts[i + 1]]`.
-    starts: &'static [u32],
+    /// Token `i` is `bytes[starts[i]..starts[i + 1]]`, each offset in three
+    /// little-endian bytes, followed by 8 zero bytes.
+    starts: &'static [u8],
     /// Buckets of four `[first eight bytes, slot_info]` slots, zero when
     /// empty; a token is in its hash's bucket or, that one full, after it.
     slots: &'static [[u64; 2]],
@@ -58,8 +59,9 @@ pub(super) struct Vocabulary {
     pair: &'static [u32],
     /// Rank of each byte.
     single: &'static [u32],
-    /// The two tokens each token is merged from (itself twice for a byte).
-    split: &'static [[u32; 2]],
+    /// The two tokens each token is merged from (itself twice for a byte),
+    /// each rank in three little-endian bytes.
+    split: &'static [[u8; 6]],
     /// All tokens' bytes, one after the other.
     bytes: &'static [u8],
     /// For each last two bytes, bit `len - 1` set if a token of `len` bytes
@@ -105,7 +107,7 @@ fn section<T: Copy>(table: &'static [u8], at: usize, count: usize) -> (&'static 
         "table sections are aligned"
     );
     // SAFETY: the bytes are in bounds (the slice above), aligned for `T`
-    // (checked), live for 'static, and `T` is a plain integer type (u32,
+    // (checked), live for 'static, and `T` is a plain integer type (u8, u32,
     // u64 or arrays of them) for which every bit pattern is valid. The
     // tables are little-endian, as is every target this builds for (see
     // the compile-time check below).
@@ -128,11 +130,11 @@ impl Vocabulary {
         assert!(longest <= 128, "token lengths fit the endings' bits");
         assert_eq!(magic, MAGIC, "a rank table");
         let (n, nbytes) = (n as usize, nbytes as usize);
-        let (starts, at) = section::<u32>(table, at, n + 1);
+        let (starts, at) = section::<u8>(table, at, 3 * (n + 1) + 8);
         let (slots, at) = section::<[u64; 2]>(table, at, 4 << bits);
         let (pair, at) = section::<u32>(table, at, 1 << 16);
         let (single, at) = section::<u32>(table, at, 256);
-        let (split, at) = section::<[u32; 2]>(table, at, n);
+        let (split, at) = section::<[u8; 6]>(table, at, n);
         let bytes = &table[at..at + nbytes];
         Vocabulary {
             starts,
@@ -151,11 +153,24 @@ impl Vocabulary {
         self.split.len()
     }
 
+    /// The two tokens token `rank` is merged from.
+    #[inline]
+    fn split(&self, rank: u32) -> [u32; 2] {
+        let [a, b, c, d, e, f] = self.split[rank as usize];
+        [
+            u32::from_le_bytes([a, b, c, 0]),
+            u32::from_le_bytes([d, e, f, 0]),
+        ]
+    }
+
     /// The bytes of token `rank`.
     #[inline]
     pub(super) fn token(&self, rank: u32) -> &'static [u8] {
-        let rank = rank as usize;
-        &self.bytes[self.starts[rank] as usize..self.starts[rank + 1] as usize]
+        // Both offsets in one read: bytes 0–2 and 3–5 of the word.
+        let at = 3 * rank as usize;
+        let word = u64::from_le_bytes(self.starts[at..at + 8].try_into().expect("8 bytes"));
+        let (start, end) = (word & 0xff_ffff, word >> 24 & 0xff_ffff);
+        &self.bytes[start as usize..end as usize]
     }
 
     /// The rank of the token whose bytes are `bytes`, if there is one.
@@ -342,7 +357,7 @@ impl Vocabulary {
         scratch.extend_from_slice(self.token(first));
         scratch.extend_from_slice(self.token(second));
         let rank = self.rank(scratch)?;
-        (self.split[rank as usize] == [first, second]).then_some(rank)
+        (self.split(rank) == [first, second]).then_some(rank)
     }
 
     /// Whether byte-pair encoding can leave `first` followed by `second`
@@ -359,20 +374,20 @@ impl Vocabulary {
             }
             if first > second {
                 limit = first;
-                first = self.split[first as usize][1];
+                first = self.split(first)[1];
                 if first == limit {
                     limit = second + 1;
-                    second = self.split[second as usize][0];
+                    second = self.split(second)[0];
                     if second + 1 == limit {
                         return true;
                     }
                 }
             } else {
                 limit = second + 1;
-                second = self.split[second as usize][0];
+                second = self.split(second)[0];
                 if second + 1 == limit {
                     limit = first;
-                    first = self.split[first as usize][1];
+                    first = self.split(first)[1];
                     if first == limit {
                         return true;
                     }
