@@ -155,6 +155,30 @@ impl Meter {
         Measure { tokens, cost }
     }
 
+    /// Counts and prices a run of whole chunks, each ending in `delimiter`
+    /// (but maybe the last), as [`Meter::measure`] would the chunks one by
+    /// one, with the same sum: a chunk end the tokenizer may skip (see
+    /// [`Tokenizer::may_skip_cut`]) is not pushed on its own. For the
+    /// stream count only, whose sum is the running maximum.
+    pub fn measure_run(&mut self, tokenizer: &dyn Tokenizer, run: &[u8], delimiter: u8) -> Measure {
+        debug_assert_eq!(self.mode, CountMode::Stream);
+        if tokenizer.counts_bytes_only() {
+            return self.measure(run);
+        }
+        let (mut measure, mut start) = (Measure::ZERO, 0);
+        for end in memchr::memchr_iter(delimiter, run).map(|at| at + 1) {
+            if end < run.len() && tokenizer.may_skip_cut(run, end) {
+                continue;
+            }
+            measure = measure.plus(self.measure(&run[start..end]));
+            start = end;
+        }
+        if start < run.len() {
+            measure = measure.plus(self.measure(&run[start..]));
+        }
+        measure
+    }
+
     /// Prices what is measured from now on at `price`.
     pub fn set_price(&mut self, price: Price) {
         self.price = price;
@@ -186,7 +210,7 @@ impl Meter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokenize::Heuristic;
+    use crate::tokenize::{Exact, Heuristic};
 
     fn run(mode: CountMode, pieces: &[&str]) -> Vec<u64> {
         let mut meter = Meter::new(&Heuristic::default(), mode, Price::from_millionths(1));
@@ -194,6 +218,38 @@ mod tests {
             .iter()
             .map(|piece| meter.measure(piece.as_bytes()).tokens)
             .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            if cfg!(debug_assertions) { 100 } else { 2_000 }
+        ))]
+
+        /// A run of lines measured at once gives what its lines measured one
+        /// by one give, with exact encodings whose count may drop at a line
+        /// end (16 newlines are fewer tokens than 15): the same tokens and
+        /// cost.
+        #[test]
+        fn a_run_measures_as_its_lines(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "\n", "\n", " ", "  ", "\t", "/", " /", ".", "!\n", "\r", "\u{85}", "a", "Word",
+                "7", "é", "'s", "  \n", "\n\n", "\n\n\n\n\n\n\n\n",
+            ]),
+            0..80,
+        )) {
+            let run = parts.concat();
+            for exact in [Exact::o200k_base(), Exact::cl100k_base()] {
+                let price = Price::from_millionths(3);
+                let mut whole = Meter::new(&exact, CountMode::Stream, price);
+                let mut lines = Meter::new(&exact, CountMode::Stream, price);
+                let at_once = whole.measure_run(&exact, run.as_bytes(), b'\n');
+                let one_by_one = run
+                    .split_inclusive('\n')
+                    .map(|line| lines.measure(line.as_bytes()))
+                    .fold(Measure::ZERO, Measure::plus);
+                proptest::prop_assert_eq!(at_once, one_by_one, "{:?}", run);
+            }
+        }
     }
 
     #[test]

@@ -222,9 +222,12 @@ pub fn run<R: Read, W: Write, D: Decoder>(
     // When the last read returned, after the session's start: the time the
     // bytes of a chunk it completed arrived.
     let mut arrived = Duration::ZERO;
+    // So is raw output counted exactly, once the vocabulary is ready: a
+    // run is pushed to the counter at the chunk ends where its count might
+    // drop after, which gives the same running maximum.
     let by_runs = formatter.is_content_only()
         && decoder.is_pass_through()
-        && settings.tokenizer.counts_bytes_only()
+        && (settings.tokenizer.counts_bytes_only() || settings.tokenizer.is_exact())
         && settings.count == CountMode::Stream
         && !has_budget;
     // A decoder that tells the framing from the first bytes waits for them.
@@ -251,6 +254,13 @@ pub fn run<R: Read, W: Write, D: Decoder>(
                 // Chunk by chunk, so invalid chunks are counted one by one.
                 break;
             }
+            if !settings.tokenizer.is_ready() {
+                settings.tokenizer.prepare_in_background();
+            }
+            if !settings.tokenizer.is_ready() || !backlog.is_empty() {
+                // Chunk by chunk, into the backlog while the vocabulary loads.
+                break;
+            }
             let signal = interrupted();
             if signal != 0 {
                 break 'session Stop::Interrupted(signal);
@@ -258,7 +268,7 @@ pub fn run<R: Read, W: Write, D: Decoder>(
             if first_chunk.is_none() {
                 first_chunk = Some(arrived);
             }
-            let measure = meter.measure(block.bytes);
+            let measure = meter.measure_run(settings.tokenizer, block.bytes, block.delimiter);
             meter.record_run(measure, block.bytes.len(), block.chunks);
             if let Some(watch) = settings.watch {
                 watch(meter.totals());

@@ -40,6 +40,8 @@ pub struct Block<'a> {
     pub bytes: &'a [u8],
     /// How many chunks they are.
     pub chunks: u64,
+    /// The byte that ends each chunk.
+    pub delimiter: u8,
     /// Whether the bytes are valid UTF-8.
     pub valid_utf8: bool,
 }
@@ -166,6 +168,7 @@ impl<R: Read> Splitter<R> {
         Some(Block {
             bytes,
             chunks,
+            delimiter: delimiter[0],
             valid_utf8,
         })
     }

@@ -115,6 +115,15 @@ impl Tokenizer for Exact {
         true
     }
 
+    /// After a newline followed by spaces or tabs and then a printable
+    /// ASCII character other than a line break (not `/` right after the
+    /// newline), the newline ends its piece and nothing before it changes
+    /// with what follows: the running count there is a part of every later
+    /// count (see [`parallel::newline_settles`]).
+    fn may_skip_cut(&self, text: &[u8], at: usize) -> bool {
+        at > 0 && text[at - 1] == b'\n' && parallel::newline_settles(&text[at..])
+    }
+
     /// Whether the vocabulary is loaded.
     fn is_ready(&self) -> bool {
         self.slot().0.get().is_some()

@@ -35,6 +35,17 @@ pub trait Tokenizer: Send + Sync {
         false
     }
 
+    /// Whether a meter that keeps only the running maximum of the count may
+    /// leave out a push ending at `text[..at]`, right after a newline, as
+    /// long as a later push ends past the next newline of `text[at..]`: no
+    /// count there can be below the count at `at`, so the maximum is the
+    /// same. Tokenizers whose count never drops may always; exact
+    /// encodings tell from the bytes after the newline.
+    fn may_skip_cut(&self, text: &[u8], at: usize) -> bool {
+        let _ = (text, at);
+        self.counts_bytes_only()
+    }
+
     /// Whether counting can start without waiting for a load.
     fn is_ready(&self) -> bool {
         true

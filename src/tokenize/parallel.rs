@@ -30,6 +30,28 @@ pub(super) fn starts_cut(byte: u8) -> bool {
     byte.is_ascii_alphanumeric()
 }
 
+/// Whether a newline followed by `rest` ends its pre-tokenizer piece in
+/// both encodings, with the pieces before it the same as if the text ended
+/// at the newline, decided by `rest` up to its first character that is not
+/// a space or tab: a printable ASCII character, and not `/` right after
+/// the newline.
+///
+/// Only whitespace pieces and a punctuation piece's tail (`[\r\n]*`, and
+/// `/` in o200k_base) run on past a newline. Before spaces and a character
+/// that is no whitespace, `\s*[\r\n]+` (tried before `\s+(?!\S)`) ends at
+/// the newline, and a punctuation tail stops at a space or at a character
+/// other than `/` and line breaks. No piece that starts after the newline
+/// reaches back over it. So the count of the text up to the newline is a
+/// part of every count of the text past the next line break.
+pub(super) fn newline_settles(rest: &[u8]) -> bool {
+    let blanks = rest
+        .iter()
+        .take_while(|&&byte| byte == b' ' || byte == b'\t')
+        .count();
+    rest.get(blanks)
+        .is_some_and(|&byte| byte.is_ascii_graphic() && (blanks > 0 || byte != b'/'))
+}
+
 /// The last cut in `text` (the offset of the letter or digit after a
 /// newline) if `text` is long enough to count in parallel and there is
 /// more than one core.
@@ -188,6 +210,49 @@ mod tests {
                 let bounds = cuts(text.as_bytes(), parts, 1);
                 prop_assert!(bounds.len() <= parts + 1);
                 prop_assert_eq!(count_parts(engine, &mut cache, text.as_bytes(), &bounds, parts), whole);
+            }
+        }
+    }
+
+    /// Lines of whitespace, slashes and punctuation, where pieces run on
+    /// past newlines.
+    fn ragged() -> impl Strategy<Value = String> {
+        let part = prop::sample::select(vec![
+            "\n", "\n", " ", "  ", "\t", "/", "//", " /", ".", "?!", "\r", "\u{b}", "\u{85}",
+            "\u{a0}", "a", "Word", "7", "é", "'s", "x.", "  \n",
+        ]);
+        prop::collection::vec(part, 0..60).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 200 } else { 3_000 }))]
+
+        /// Where [`newline_settles`] holds, the text up to the newline counts
+        /// apart from what follows, for any end past the character that
+        /// decided it: the count there is a part of every later count.
+        #[test]
+        fn a_settled_newline_counts_apart(text in ragged()) {
+            let bytes = text.as_bytes();
+            for exact in [Exact::o200k_base(), Exact::cl100k_base()] {
+                let engine = exact.engine();
+                let mut cache = Cache::default();
+                let mut count = |text: &[u8]| engine.count_whole(&mut cache, text);
+                for at in (1..bytes.len()).filter(|&at| bytes[at - 1] == b'\n') {
+                    if !newline_settles(&bytes[at..]) {
+                        continue;
+                    }
+                    let decided = at + bytes[at..].iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(0);
+                    let ends = (decided + 1..=bytes.len())
+                        .filter(|&end| end == bytes.len() || bytes[end - 1] == b'\n');
+                    let head = count(&bytes[..at]);
+                    for end in ends {
+                        prop_assert_eq!(
+                            count(&bytes[..end]),
+                            head + count(&bytes[at..end]),
+                            "{:?}: cut at {}, end {}", text, at, end
+                        );
+                    }
+                }
             }
         }
     }

@@ -99,6 +99,44 @@ fn binary_gives_tiktoken_counts_for_a_sample_of_single_runs() {
     assert!(checked >= 12);
 }
 
+/// Raw output, counted in runs of lines, gives the totals that JSON
+/// output, counted line by line, gives: on the golden texts as one stream
+/// and on text whose count drops at line ends (16 newlines are fewer tokens
+/// than 15), also at its end, over indented lines and slashes, where pieces
+/// run on past a newline.
+#[test]
+fn raw_output_counts_as_chunk_records_do() {
+    let golden: String = golden_texts()
+        .iter()
+        .step_by(7)
+        .map(|(text, _)| format!("{text}\n"))
+        .collect();
+    let ragged = "para.\n\n  indented\n\t/path\n/ x\n".to_string()
+        + &"\n".repeat(16)
+        + "end\n"
+        + &"x\n".repeat(15)
+        + &"\n".repeat(31)
+        + "// c\n  \n \nword"
+        + &"\n".repeat(16);
+    for text in [golden, ragged] {
+        for encoding in ["o200k_base", "cl100k_base"] {
+            let figures = |format: &str| {
+                let output = run_ok(
+                    &["-t", encoding, "-m", "gpt-4o", "-f", format, "-s", "json"],
+                    text.as_bytes(),
+                );
+                let summary = summary(&output);
+                let keys = ["total_tokens", "total_cost", "chunk_count", "bytes"];
+                (keys.map(|key| summary[key].clone()), output.stdout)
+            };
+            let (raw, passed) = figures("raw");
+            let (json, _) = figures("json");
+            assert_eq!(raw, json, "{encoding}");
+            assert_eq!(passed, text.as_bytes(), "{encoding}");
+        }
+    }
+}
+
 fn summary_tokens(output: &std::process::Output) -> u64 {
     summary(output)["total_tokens"].as_u64().unwrap()
 }
