@@ -135,9 +135,7 @@ impl Meter {
         let tokens = match self.mode {
             CountMode::Stream => {
                 let count = self.counter.push(content);
-                let gained = count.saturating_sub(self.charged);
-                self.charged += gained;
-                gained
+                self.charge(count)
             }
             CountMode::PerChunk => {
                 self.counter.reset();
@@ -145,6 +143,18 @@ impl Meter {
                 if content.is_empty() { 0 } else { count.max(1) }
             }
         };
+        self.priced(tokens)
+    }
+
+    /// The tokens the stream's count `count` adds to what was charged.
+    fn charge(&mut self, count: u64) -> u64 {
+        let gained = count.saturating_sub(self.charged);
+        self.charged += gained;
+        gained
+    }
+
+    /// `tokens` more tokens of the session, priced.
+    fn priced(&mut self, tokens: u64) -> Measure {
         let cost = if self.tiers.is_empty() {
             self.price.cost(tokens)
         } else {
@@ -157,26 +167,13 @@ impl Meter {
 
     /// Counts and prices a run of whole chunks, each ending in `delimiter`
     /// (but maybe the last), as [`Meter::measure`] would the chunks one by
-    /// one, with the same sum: a chunk end the tokenizer may skip (see
-    /// [`Tokenizer::may_skip_cut`]) is not pushed on its own. For the
+    /// one, with the same sum (see [`Counter::push_chunks`]). For the
     /// stream count only, whose sum is the running maximum.
-    pub fn measure_run(&mut self, tokenizer: &dyn Tokenizer, run: &[u8], delimiter: u8) -> Measure {
+    pub fn measure_run(&mut self, run: &[u8], delimiter: u8) -> Measure {
         debug_assert_eq!(self.mode, CountMode::Stream);
-        if tokenizer.counts_bytes_only() {
-            return self.measure(run);
-        }
-        let (mut measure, mut start) = (Measure::ZERO, 0);
-        for end in memchr::memchr_iter(delimiter, run).map(|at| at + 1) {
-            if end < run.len() && tokenizer.may_skip_cut(run, end) {
-                continue;
-            }
-            measure = measure.plus(self.measure(&run[start..end]));
-            start = end;
-        }
-        if start < run.len() {
-            measure = measure.plus(self.measure(&run[start..]));
-        }
-        measure
+        let most = self.counter.push_chunks(run, delimiter);
+        let tokens = self.charge(most);
+        self.priced(tokens)
     }
 
     /// Prices what is measured from now on at `price`.
@@ -242,7 +239,7 @@ mod tests {
                 let price = Price::from_millionths(3);
                 let mut whole = Meter::new(&exact, CountMode::Stream, price);
                 let mut lines = Meter::new(&exact, CountMode::Stream, price);
-                let at_once = whole.measure_run(&exact, run.as_bytes(), b'\n');
+                let at_once = whole.measure_run(run.as_bytes(), b'\n');
                 let one_by_one = run
                     .split_inclusive('\n')
                     .map(|line| lines.measure(line.as_bytes()))

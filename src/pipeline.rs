@@ -268,7 +268,7 @@ pub fn run<R: Read, W: Write, D: Decoder>(
             if first_chunk.is_none() {
                 first_chunk = Some(arrived);
             }
-            let measure = meter.measure_run(settings.tokenizer, block.bytes, block.delimiter);
+            let measure = meter.measure_run(block.bytes, block.delimiter);
             meter.record_run(measure, block.bytes.len(), block.chunks);
             if let Some(watch) = settings.watch {
                 watch(meter.totals());

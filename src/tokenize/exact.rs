@@ -115,15 +115,6 @@ impl Tokenizer for Exact {
         true
     }
 
-    /// After a newline followed by spaces or tabs and then a printable
-    /// ASCII character other than a line break (not `/` right after the
-    /// newline), the newline ends its piece and nothing before it changes
-    /// with what follows: the running count there is a part of every later
-    /// count (see [`parallel::newline_settles`]).
-    fn may_skip_cut(&self, text: &[u8], at: usize) -> bool {
-        at > 0 && text[at - 1] == b'\n' && parallel::newline_settles(&text[at..])
-    }
-
     /// Whether the vocabulary is loaded.
     fn is_ready(&self) -> bool {
         self.slot().0.get().is_some()
@@ -155,15 +146,22 @@ impl Tokenizer for Exact {
     /// A counter at zero. The vocabulary loads with the first text pushed,
     /// not before: a stream with nothing to count never loads it.
     fn counter(&self) -> Box<dyn Counter> {
-        Box::new(StreamCounter {
-            exact: *self,
+        Box::new(self.stream_counter())
+    }
+}
+
+impl Exact {
+    /// A counter at zero.
+    fn stream_counter(self) -> StreamCounter {
+        StreamCounter {
+            exact: self,
             engine: None,
             cache: None,
             open: Vec::new(),
             settled: 0,
             open_tokens: 0,
             growing: Vec::new(),
-        })
+        }
     }
 }
 
@@ -388,6 +386,16 @@ impl Counter for StreamCounter {
         self.settled + open
     }
 
+    /// Lines are pushed only where the count might drop after them (see
+    /// [`StreamCounter::push_lines`]); a large run is counted on two
+    /// threads.
+    fn push_chunks(&mut self, text: &[u8], delimiter: u8) -> u64 {
+        if delimiter != b'\n' {
+            return super::push_each(self, text, delimiter);
+        }
+        self.push_run(text, RUN_PARALLEL_MIN)
+    }
+
     /// Forgets the stream; keeps the cache and buffers.
     fn reset(&mut self) {
         self.open.clear();
@@ -396,6 +404,63 @@ impl Counter for StreamCounter {
         self.growing.clear();
     }
 }
+
+impl StreamCounter {
+    /// [`Counter::push_chunks`] for lines, on two threads when `text` has
+    /// `parallel_min` bytes or more and a middle part that starts and ends
+    /// where a piece must end: this thread counts the head, then the rest
+    /// after the middle; another counts the middle as a stream of its own,
+    /// whose counts add to the head's whole count.
+    fn push_run(&mut self, text: &[u8], parallel_min: usize) -> u64 {
+        let Some((from, to)) = parallel::middle(text, parallel_min) else {
+            return self.push_lines(text);
+        };
+        let exact = self.exact;
+        let (head_most, (middle_most, middle_count)) = std::thread::scope(|scope| {
+            let middle = scope.spawn(move || {
+                let mut counter = exact.stream_counter();
+                let most = counter.push_lines(&text[from..to]);
+                (most, counter.settled + counter.open_tokens)
+            });
+            let most = self.push_lines(&text[..from]);
+            // A panic while counting is a bug; pass it on.
+            let middle = middle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (most, middle)
+        });
+        // The head ends where a piece must end: its open pieces are final.
+        let at_cut = self.settled + self.open_tokens;
+        self.settled = at_cut + middle_count;
+        self.open_tokens = 0;
+        self.open.clear();
+        self.growing.clear();
+        let rest_most = self.push_lines(&text[to..]);
+        head_most.max(at_cut + middle_most).max(rest_most)
+    }
+
+    /// Pushes `text`, whole lines but maybe the last, at its end and at each
+    /// line end where the count might drop after it: a newline that settles
+    /// (see [`parallel::newline_settles`]) starts text whose counts add to
+    /// the count there, so no later count is below it. Returns the most.
+    fn push_lines(&mut self, text: &[u8]) -> u64 {
+        let (mut most, mut start) = (0, 0);
+        for end in memchr::memchr_iter(b'\n', text).map(|at| at + 1) {
+            if end < text.len() && parallel::newline_settles(&text[end..]) {
+                continue;
+            }
+            most = most.max(self.push(&text[start..end]));
+            start = end;
+        }
+        if start < text.len() || text.is_empty() {
+            most = most.max(self.push(&text[start..]));
+        }
+        most
+    }
+}
+
+/// Runs of lines at least this long are counted on two threads.
+const RUN_PARALLEL_MIN: usize = 64 << 10;
 
 /// Splits and counts `buffer`, which starts at a piece boundary: returns
 /// the length of its leading settled pieces, their tokens, and the tokens

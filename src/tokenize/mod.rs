@@ -35,17 +35,6 @@ pub trait Tokenizer: Send + Sync {
         false
     }
 
-    /// Whether a meter that keeps only the running maximum of the count may
-    /// leave out a push ending at `text[..at]`, right after a newline, as
-    /// long as a later push ends past the next newline of `text[at..]`: no
-    /// count there can be below the count at `at`, so the maximum is the
-    /// same. Tokenizers whose count never drops may always; exact
-    /// encodings tell from the bytes after the newline.
-    fn may_skip_cut(&self, text: &[u8], at: usize) -> bool {
-        let _ = (text, at);
-        self.counts_bytes_only()
-    }
-
     /// Whether counting can start without waiting for a load.
     fn is_ready(&self) -> bool {
         true
@@ -76,10 +65,29 @@ pub trait Counter: Send {
     /// where completing a word merges tokens; the meter absorbs such drops.
     fn push(&mut self, text: &[u8]) -> u64;
 
+    /// Appends `text`, whole chunks each ending in `delimiter` but maybe the
+    /// last, and returns the highest count the stream had at the end of any
+    /// of them: what pushing them one by one and keeping the most gives (a
+    /// meter's running maximum). Counters may push fewer, larger pieces
+    /// where that cannot change the answer.
+    fn push_chunks(&mut self, text: &[u8], delimiter: u8) -> u64 {
+        push_each(self, text, delimiter)
+    }
+
     /// Marks the end of one unit that is counted on its own (one chunk under
     /// `--count per-chunk`, one message of a transcript) and starts counting
     /// afresh, at zero.
     fn reset(&mut self);
+}
+
+/// [`Counter::push_chunks`] by pushing each chunk.
+fn push_each<C: Counter + ?Sized>(counter: &mut C, text: &[u8], delimiter: u8) -> u64 {
+    if text.is_empty() {
+        return counter.push(text);
+    }
+    (text.split_inclusive(|&byte| byte == delimiter))
+        .map(|chunk| counter.push(chunk))
+        .fold(0, u64::max)
 }
 
 /// An exact byte-pair encoding whose vocabulary is inside the binary.
