@@ -18,6 +18,7 @@ mod pipe;
 mod pricing;
 mod pricing_import;
 mod providers;
+mod schemas;
 mod stream;
 mod terminal;
 mod transcript;
