@@ -8,8 +8,9 @@
 #   2. Python tiktoken `encode_ordinary` of the whole file, same core, in process;
 #   3. start-up on `hi\n`: heuristic and exact, both binaries (hyperfine -N);
 #   4. peak memory (/usr/bin/time %M), exact o200k on prose.txt;
-#   5. one large input on both cores: `-z` (1 MiB chunks: each push is cut
-#      and counted in parallel) with one core vs two;
+#   5. one large input on both cores, one core vs two: line chunks (raw
+#      output counts a run of lines, its middle on a second thread) and `-z`
+#      (1 MiB chunks: each push is cut and counted in parallel);
 #   6. binary sizes.
 # Needs: hyperfine, /usr/bin/time, taskset, python3 with tiktoken (pip install
 # tiktoken; the rank file is taken from build/data, no download), the corpora
@@ -77,14 +78,16 @@ for bin in "$old" "$new"; do
 done
 
 echo
-echo "## one large input: -z (1 MiB chunks), one core vs two (s, mean of $runs)"
-for name in prose multilingual; do
+echo "## one large input, one core vs two (s, mean of $runs): lines (raw output counts runs of lines), and -z (1 MiB chunks)"
+for name in prose code multilingual; do
     file="$corpus/$name.txt"
-    hyperfine --style none --warmup 1 --runs "$runs" --export-json "$work/p.json" \
-        "taskset -c 0 $new -t o200k_base -s none -f raw -z < $file" \
-        "$new -t o200k_base -s none -f raw -z < $file" > /dev/null
-    read -r one two <<< "$(mean "$work/p.json")"
-    python3 -c "o,t=$one,$two; print(f'$name: one core {o:.3f}, two cores {t:.3f}: {o/t:.2f}×')"
+    for z in "" "-z"; do
+        hyperfine --style none --warmup 1 --runs "$runs" --export-json "$work/p.json" \
+            "taskset -c 0 $new -t o200k_base -s none -f raw $z < $file" \
+            "$new -t o200k_base -s none -f raw $z < $file" > /dev/null
+        read -r one two <<< "$(mean "$work/p.json")"
+        python3 -c "o,t=$one,$two; print(f'$name ${z:-lines}: one core {o:.3f}, two cores {t:.3f}: {o/t:.2f}×')"
+    done
 done
 
 echo

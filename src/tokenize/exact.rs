@@ -387,13 +387,14 @@ impl Counter for StreamCounter {
     }
 
     /// Lines are pushed only where the count might drop after them (see
-    /// [`StreamCounter::push_lines`]); a large run is counted on two
-    /// threads.
+    /// [`StreamCounter::push_lines`]). (Counting a run's middle on a second
+    /// thread, with a cache of its own, took more memory and, on two
+    /// shared cores, more time.)
     fn push_chunks(&mut self, text: &[u8], delimiter: u8) -> u64 {
         if delimiter != b'\n' {
             return super::push_each(self, text, delimiter);
         }
-        self.push_run(text, RUN_PARALLEL_MIN)
+        self.push_lines(text)
     }
 
     /// Forgets the stream; keeps the cache and buffers.
@@ -406,39 +407,6 @@ impl Counter for StreamCounter {
 }
 
 impl StreamCounter {
-    /// [`Counter::push_chunks`] for lines, on two threads when `text` has
-    /// `parallel_min` bytes or more and a middle part that starts and ends
-    /// where a piece must end: this thread counts the head, then the rest
-    /// after the middle; another counts the middle as a stream of its own,
-    /// whose counts add to the head's whole count.
-    fn push_run(&mut self, text: &[u8], parallel_min: usize) -> u64 {
-        let Some((from, to)) = parallel::middle(text, parallel_min) else {
-            return self.push_lines(text);
-        };
-        let exact = self.exact;
-        let (head_most, (middle_most, middle_count)) = std::thread::scope(|scope| {
-            let middle = scope.spawn(move || {
-                let mut counter = exact.stream_counter();
-                let most = counter.push_lines(&text[from..to]);
-                (most, counter.settled + counter.open_tokens)
-            });
-            let most = self.push_lines(&text[..from]);
-            // A panic while counting is a bug; pass it on.
-            let middle = middle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (most, middle)
-        });
-        // The head ends where a piece must end: its open pieces are final.
-        let at_cut = self.settled + self.open_tokens;
-        self.settled = at_cut + middle_count;
-        self.open_tokens = 0;
-        self.open.clear();
-        self.growing.clear();
-        let rest_most = self.push_lines(&text[to..]);
-        head_most.max(at_cut + middle_most).max(rest_most)
-    }
-
     /// Pushes `text`, whole lines but maybe the last, at its end and at each
     /// line end where the count might drop after it: a newline that settles
     /// (see [`parallel::newline_settles`]) starts text whose counts add to
@@ -458,9 +426,6 @@ impl StreamCounter {
         most
     }
 }
-
-/// Runs of lines at least this long are counted on two threads.
-const RUN_PARALLEL_MIN: usize = 64 << 10;
 
 /// Splits and counts `buffer`, which starts at a piece boundary: returns
 /// the length of its leading settled pieces, their tokens, and the tokens

@@ -244,20 +244,18 @@ fn ragged_lines() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    /// A run of lines pushed at once, on one thread or with its middle on
-    /// another, gives the most a line-by-line stream reached, and leaves
-    /// the counter where that stream is: the next push counts the same.
+    /// A run of lines pushed at once gives the most a line-by-line stream
+    /// reached, and leaves the counter where that stream is: the next push
+    /// counts the same.
     #[test]
     fn a_run_of_lines_counts_as_its_lines(run in ragged_lines(), next in ragged_lines()) {
         for exact in BOTH {
             let mut lines = exact.counter();
             let most = super::super::push_each(&mut *lines, run.as_bytes(), b'\n');
-            for parallel_min in [usize::MAX, 1] {
-                let mut counter = exact.stream_counter();
-                prop_assert_eq!(counter.push_run(run.as_bytes(), parallel_min), most, "{:?}", run);
-                let whole = [run.as_bytes(), next.as_bytes()].concat();
-                prop_assert_eq!(counter.push(next.as_bytes()), exact.count(&whole));
-            }
+            let mut counter = exact.stream_counter();
+            prop_assert_eq!(counter.push_lines(run.as_bytes()), most, "{:?}", run);
+            let whole = [run.as_bytes(), next.as_bytes()].concat();
+            prop_assert_eq!(counter.push(next.as_bytes()), exact.count(&whole));
         }
     }
 }

@@ -64,20 +64,6 @@ pub(super) fn worth_cutting(text: &[u8]) -> Option<usize> {
         .map(|at| at + 1)
 }
 
-/// The middle part of a run of lines to count on a second thread, from the
-/// first cut past its half to its last cut, if `text` has `min` bytes or
-/// more, there is more than one core, and the two cuts differ.
-pub(super) fn middle(text: &[u8], min: usize) -> Option<(usize, usize)> {
-    if text.len() < min || threads() < 2 {
-        return None;
-    }
-    let from = cut_from(text, (text.len() / 2).max(1))?;
-    let to = memchr::memrchr_iter(b'\n', text)
-        .find(|&at| text.get(at + 1).is_some_and(|&byte| starts_cut(byte)))?
-        + 1;
-    (from < to).then_some((from, to))
-}
-
 /// The first cut at or after `from`, if any.
 fn cut_from(text: &[u8], from: usize) -> Option<usize> {
     if from >= text.len() {
