@@ -35,7 +35,8 @@ pub const TRANSCRIPT_ONLY: &str = "transcript_only";
     override_usage = "tokmeter [OPTIONS] [FILE]...\n       COMMAND | tokmeter [OPTIONS]\n       \
                       tokmeter --input transcript [OPTIONS] [FILE]...\n       \
                       tokmeter merge [OPTIONS] [FILE]...\n       \
-                      tokmeter pricing import <litellm|models-dev> FILE [--select FILE]",
+                      tokmeter pricing import <litellm|models-dev> FILE [--select FILE]\n       \
+                      tokmeter completions <bash|zsh|fish|elvish|powershell>",
     args_conflicts_with_subcommands = true,
     group(ArgGroup::new(STREAM_ONLY).multiple(true)),
     group(ArgGroup::new(TRANSCRIPT_ONLY).multiple(true)),

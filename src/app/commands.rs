@@ -1,4 +1,4 @@
-//! The subcommands' flags (`merge`, `pricing import`) and the `--by` keys
+//! The subcommands' flags (`merge`, `pricing import`, `completions`) and the `--by` keys
 //! they share with transcripts: clap definitions and their help text.
 
 use std::ffi::OsString;
@@ -22,6 +22,19 @@ pub enum Command {
     Merge(MergeArgs),
     /// Write a pricing table from litellm's or models.dev's price list.
     Pricing(PricingArgs),
+    /// Print the shell completion script for SHELL on standard output.
+    ///
+    /// bash, zsh, fish, elvish or powershell; the README's Install section
+    /// says where each shell looks for it.
+    Completions(CompletionsArgs),
+}
+
+/// `tokmeter completions`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// `tokmeter merge`.

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod args;
 pub mod cards;
 pub mod commands;
+pub mod completions;
 pub mod config;
 pub mod exit;
 pub mod listing;
@@ -73,6 +74,12 @@ pub fn main() -> Exit {
             return Exit::Usage;
         }
     };
+    if let Some(args::Command::Completions(completions)) = &args.command {
+        return completions::print(completions.shell).unwrap_or_else(|err| {
+            let _ = say(format_args!("{err:#}"));
+            Exit::of_error(&err)
+        });
+    }
     let ran = Mode::from_args(args, &matches).and_then(|mode| match mode {
         Mode::ListModels(table, None) => listing::list_models(&table),
         Mode::ListModels(table, Some(model)) => listing::show_model(&table, &model),

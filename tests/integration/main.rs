@@ -6,6 +6,7 @@ mod cards;
 mod util;
 
 mod cli;
+mod completions;
 mod counting;
 mod docs;
 mod exact;
