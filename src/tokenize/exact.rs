@@ -124,7 +124,7 @@ impl Tokenizer for Exact {
     ///
     /// Viewing the tables in place takes microseconds, so this loads on the
     /// calling thread and the stream never waits; only a test holding the
-    /// load back (see [`wait_for_test_gate`]) gets a thread.
+    /// load back (`TOKMETER_TEST_VOCABULARY_GATE`) gets a thread.
     fn prepare_in_background(&self) {
         let (cell, started) = self.slot();
         if cell.get().is_some() || started.swap(true, Ordering::Relaxed) {
