@@ -17,7 +17,7 @@ use tokmeter::transcript::{Bill, Prices, Tally, TranscriptSummary};
 
 use super::args::ByArg;
 use super::config::TranscriptConfig;
-use super::report::say;
+use super::report::warn;
 use super::transcripts::Priced;
 
 /// What one input's files came to while they were read.
@@ -180,17 +180,17 @@ pub fn warn_unpriced(bill: &Billed) -> bool {
         let model = quoted(model);
         let responses = tokmeter::summary::counted(*responses, "response");
         let _ = match *what {
-            "unpriced" => say(format_args!(
+            "unpriced" => warn(format_args!(
                 "warning: model {model} is not in the pricing table: its {} tokens are listed as unpriced, at no cost",
                 group(*tokens),
             )),
-            "over limit" => say(format_args!(
+            "over limit" => warn(format_args!(
                 "warning: {responses} to model {model} have a prompt above its limit.input: the log or the pricing table is wrong"
             )),
-            "unsplit" => say(format_args!(
+            "unsplit" => warn(format_args!(
                 "warning: {responses} to model {model} have cache writes without a 5-minute/1-hour split: billed as 5-minute writes"
             )),
-            _ => say(format_args!(
+            _ => warn(format_args!(
                 "warning: {responses} to model {model} name a mode its card lacks: billed at its standard prices"
             )),
         };

@@ -193,6 +193,10 @@ pub struct Args {
     #[arg(long, group = STREAM_ONLY)]
     pub progress: bool,
 
+    /// Print no warnings (errors and the summary still appear).
+    #[arg(short, long)]
+    pub quiet: bool,
+
     /// What the input is: a text stream, a provider's API stream, or chat
     /// transcripts to price.
     ///

@@ -59,7 +59,7 @@ pub fn stream_card(
             (prompt_tokens as f64 - size).abs() <= size * 0.15
         });
         if let Some(tier) = near {
-            let _ = super::report::say(format_args!(
+            let _ = super::report::warn(format_args!(
                 "warning: the prompt's {} tokens are an estimate near the tier at {}: the tier chosen is an estimate too (an exact tokenizer, or --prompt-tokens, decides it)",
                 tokmeter::summary::group(prompt_tokens),
                 tokmeter::summary::group(tier.size),
@@ -149,7 +149,7 @@ pub fn warn_prompt_unknown(config: &super::config::StreamConfig) {
         prompt: 0,
     });
     if let Some(first) = chosen.tiers().first() {
-        let _ = super::report::say(format_args!(
+        let _ = super::report::warn(format_args!(
             "warning: model {} costs more when the prompt passes {} tokens, which a text stream cannot see: priced at its base card (give --prompt-tokens N)",
             tokmeter::plain::quoted(&model.name),
             tokmeter::summary::group(first.size),

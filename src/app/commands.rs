@@ -70,6 +70,10 @@ pub struct MergeArgs {
     /// The report's format with --by: text (a table) or json.
     #[arg(short, long, value_enum, default_value_t = ReportFormatArg::Text, value_name = "FORMAT")]
     pub format: ReportFormatArg,
+
+    /// Print no warnings (errors and the result still appear).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `tokmeter pricing`.

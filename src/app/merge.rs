@@ -15,7 +15,7 @@ use tokmeter::summary::{self, Figures, Placed, Report, SessionIds, Summary};
 use super::args::SummaryArg;
 use super::commands::{MergeArgs, ReportFormatArg};
 use super::exit::Exit;
-use super::report::{say, write_stdout};
+use super::report::{warn, write_stdout};
 
 /// Reads the summaries named by `args`, prints their sum on stdout. A file
 /// named twice is read once, with a warning.
@@ -34,7 +34,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         let reader = File::open(file).with_context(|| format!("cannot open {name}"))?;
         if let Ok(meta) = reader.metadata() {
             if let Some(first) = seen.get(&(meta.dev(), meta.ino())) {
-                let _ = say(format_args!(
+                let _ = warn(format_args!(
                     "warning: {name} is the same file as {first}: read once"
                 ));
                 continue;
@@ -45,7 +45,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
     }
     let (kept, warnings) = summary::dedupe(&summaries);
     for warning in warnings {
-        let _ = say(warning);
+        let _ = warn(warning);
     }
     if !args.by.is_empty() {
         let report = report(&kept, &args.by, args.utc)?;

@@ -31,7 +31,7 @@ use tokmeter::tokenize::Tokenizer;
 use args::Args;
 use config::{Mode, Run};
 use exit::Exit;
-use report::say;
+use report::{say, warn};
 
 /// Parses the command line, runs it, and says how it ended. Errors print
 /// once, as one line `tokmeter: …`; help and version print as clap renders
@@ -74,6 +74,9 @@ pub fn main() -> Exit {
             return Exit::Usage;
         }
     };
+    report::set_quiet(
+        args.quiet || matches!(&args.command, Some(args::Command::Merge(merge)) if merge.quiet),
+    );
     if let Some(args::Command::Completions(completions)) = &args.command {
         return completions::print(completions.shell).unwrap_or_else(|err| {
             let _ = say(format_args!("{err:#}"));
@@ -111,7 +114,7 @@ fn prepare(run: &Run) -> anyhow::Result<Box<dyn Tokenizer>> {
     }
     let tokenizer = run.tokenizer.build();
     if !run.priced {
-        let _ = say(format_args!(
+        let _ = warn(format_args!(
             "warning: model {} is not in the pricing table: counting at no cost",
             tokmeter::plain::quoted(&run.model.name)
         ));

@@ -11,7 +11,7 @@ use tokmeter::summary::{self, ProviderSummary, Summary};
 
 use super::cards::closest_models;
 use super::config::{Prompt, StreamConfig};
-use super::report::say;
+use super::report::warn;
 
 /// The model a stream names, resolved through the pricing table once.
 pub struct StreamModel<'c> {
@@ -38,7 +38,7 @@ impl<'c> StreamModel<'c> {
         let (model, priced) = match table.lookup(name) {
             Some(model) => (model.clone(), true),
             None if self.config.unknown_zero => {
-                let _ = say(format_args!(
+                let _ = warn(format_args!(
                     "warning: model {} named by the stream is not in the pricing table: counting at no cost",
                     tokmeter::plain::quoted(name)
                 ));

@@ -35,6 +35,23 @@ pub fn say(message: impl std::fmt::Display) -> io::Result<()> {
     write_stderr(format!("tokmeter: {message}\n").as_bytes())
 }
 
+/// Whether warnings are silenced (`--quiet`).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Silences [`warn`] for the rest of the run.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Writes a warning (a message starting `warning: `) as [`say`] does,
+/// unless `--quiet` silenced warnings.
+pub fn warn(message: impl std::fmt::Display) -> io::Result<()> {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    say(message)
+}
+
 /// Writes `bytes` to standard error (fd 2) whole, reporting every failure,
 /// also a closed descriptor (std's own handle would hide that).
 pub fn write_stderr(bytes: &[u8]) -> io::Result<()> {

@@ -24,7 +24,7 @@ use super::config::{StreamConfig, StreamInput};
 use super::exit::Exit;
 use super::progress::Progress;
 use super::provider::{self, StreamModel};
-use super::report::{self, say};
+use super::report::{self, say, warn};
 
 /// Meters every input of `config`.
 pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
@@ -156,7 +156,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                 && decoder.verdict() == Some(Verdict::Text)
                 && ending.totals.bytes > 0
             {
-                let _ = say(format_args!(
+                let _ = warn(format_args!(
                     "warning: {}: no provider stream format in its first bytes: metered as text",
                     source.display_name()
                 ));

@@ -32,7 +32,7 @@ use tokmeter::transcript::Prices;
 use super::agents::{self, Input};
 use super::config::TranscriptConfig;
 use super::exit::Exit;
-use super::report::{self, say};
+use super::report::{self, say, warn};
 
 /// One file's outcome: why it ended, or the error opening it.
 pub struct Priced {
@@ -103,7 +103,7 @@ pub fn price_all(config: &TranscriptConfig) -> anyhow::Result<Exit> {
     let mut inputs: Vec<Input> = (0..run.sources.len()).map(|_| Input::default()).collect();
     for (input, files) in config.files.iter().enumerate() {
         if files.is_empty() {
-            let _ = say(format_args!(
+            let _ = warn(format_args!(
                 "warning: {} holds no *.jsonl files",
                 run.sources[input].display_name()
             ));

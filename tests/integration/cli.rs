@@ -146,3 +146,37 @@ fn file_names_are_escaped_in_error_and_summary_lines() {
         lines[1].starts_with("tokmeter: cannot open ") && lines[1].contains(r"missing-evil\nname")
     );
 }
+
+/// `-q` silences warnings, not errors nor the summary; `merge -q` too.
+#[test]
+fn quiet_silences_warnings_only() {
+    let warned = run(&["-m", "no-such-model", "--unknown-model", "zero"], b"hi\n");
+    let stderr = String::from_utf8(warned.stderr).unwrap();
+    assert!(stderr.contains("tokmeter: warning: model"), "{stderr}");
+    let quiet = run(
+        &["-q", "-m", "no-such-model", "--unknown-model", "zero"],
+        b"hi\n",
+    );
+    assert_eq!(quiet.stdout, b"hi\n");
+    let stderr = String::from_utf8(quiet.stderr).unwrap();
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(stderr.starts_with("tokmeter: 1 token"), "{stderr}");
+    let error = run(&["--quiet", "-m", "no-such-model"], b"hi\n");
+    assert_eq!(error.status.code(), Some(2));
+    assert_one_error_line(&error, "unknown model");
+
+    let ledger = std::env::temp_dir().join(format!("tokmeter-quiet-{}.jsonl", std::process::id()));
+    let summary = run(&["-s", "json"], b"hi\n").stderr;
+    std::fs::write(&ledger, summary).unwrap();
+    let path = ledger.to_str().unwrap();
+    let twice = run(&["merge", path, path], b"");
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("warning: "));
+    let quiet = run(&["merge", "-q", path, path], b"");
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let _ = std::fs::remove_file(&ledger);
+}
