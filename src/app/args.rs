@@ -197,6 +197,12 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Terminal escape sequences (the --progress line's erasing): auto
+    /// (unless NO_COLOR is set and not empty), always or never. tokmeter
+    /// prints no colours.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+
     /// What the input is: a text stream, a provider's API stream, or chat
     /// transcripts to price.
     ///
@@ -458,4 +464,15 @@ mod tests {
         assert_eq!(parse_count("12"), Ok(12));
         assert!(parse_count("-1").is_err());
     }
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    /// Unless `NO_COLOR` is set and not empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }

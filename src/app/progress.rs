@@ -45,6 +45,19 @@ struct Screen {
     /// The cursor is at the start of a line, where the status line may be
     /// drawn without overwriting output.
     line_start: bool,
+    /// Characters of the line drawn last, blanked out when no escape
+    /// sequences may be written.
+    width: usize,
+}
+
+/// Whether the line is drawn and erased without escape sequences (`--color
+/// never`, or `NO_COLOR` with `--color auto`): a carriage return, and
+/// spaces over what was drawn.
+static PLAIN: AtomicBool = AtomicBool::new(false);
+
+/// Draws the line without escape sequences from now on, if `plain`.
+pub fn set_plain(plain: bool) {
+    PLAIN.store(plain, Ordering::Relaxed);
 }
 
 /// A running status line; call [`Progress::finish`] to erase it.
@@ -82,6 +95,7 @@ impl Progress {
                 drawn: false,
                 shared: stdout_is_stderr_terminal(),
                 line_start: true,
+                width: 0,
             }),
         });
         let thread = {
@@ -223,13 +237,25 @@ fn draw(shared: &Shared, screen: &mut Screen) {
     );
     // One column short of the width: a line that fills it would wrap.
     let line = fit(&line, terminal_width().saturating_sub(1));
-    let _ = write_stderr(format!("\r\x1b[K{line}").as_bytes());
+    let width = line.chars().count();
+    if PLAIN.load(Ordering::Relaxed) {
+        let blank = " ".repeat(screen.width.saturating_sub(width));
+        let _ = write_stderr(format!("\r{line}{blank}").as_bytes());
+    } else {
+        let _ = write_stderr(format!("\r\x1b[K{line}").as_bytes());
+    }
     screen.drawn = true;
+    screen.width = width;
 }
 
 fn erase(screen: &mut Screen) {
-    let _ = write_stderr(b"\r\x1b[K");
+    if PLAIN.load(Ordering::Relaxed) {
+        let _ = write_stderr(format!("\r{}\r", " ".repeat(screen.width)).as_bytes());
+    } else {
+        let _ = write_stderr(b"\r\x1b[K");
+    }
     screen.drawn = false;
+    screen.width = 0;
 }
 
 /// `line` cut to at most `width` characters (the line is one column a

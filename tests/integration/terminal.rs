@@ -169,3 +169,49 @@ fn progress_line_leaves_a_partial_line_of_output_alone() {
     assert_eq!(after.len(), 2, "{after:#?}");
     assert_eq!(after[0], "partial answer more end");
 }
+
+/// With `--color never` or `NO_COLOR`, the progress line is drawn and
+/// erased with carriage returns and spaces, no escape sequence: the bytes
+/// written to the terminal (recorded by `script`) hold none, and the
+/// screen still ends with the summary alone. By default the line is erased
+/// with an escape sequence.
+#[test]
+fn progress_line_without_escape_sequences_under_no_color() {
+    for (name, env, flag, plain) in [
+        ("progress-never", "", "--color never", true),
+        ("progress-no-color", "NO_COLOR=1", "", true),
+        ("progress-auto", "", "", false),
+    ] {
+        let (wait, go) = gate(name);
+        let log = std::env::temp_dir().join(format!("tokmeter-{name}-{}.log", std::process::id()));
+        let command = format!(
+            "(printf 'a%.0s' {{1..400}}; echo; {wait}; echo end) | {env} {} -t heuristic --progress {flag} > /dev/null",
+            crate::util::BIN
+        );
+        let script = format!("script -qfec \"{command}\" {}; sleep 300", log.display());
+        let terminal = Terminal::start(name, 300, &script);
+        let live = |rows: &[String]| {
+            rows.iter()
+                .any(|row| row.starts_with("tokmeter: 100 tokens · "))
+        };
+        let during = terminal.wait_for(false, live);
+        std::fs::write(&go, b"").unwrap();
+        assert!(live(&during), "{name}: no live line: {during:#?}");
+        let after = terminal.wait_for(false, |rows| rows.iter().any(|row| is_summary(row)));
+        assert_eq!(
+            after.len(),
+            1,
+            "{name}: only the summary remains: {after:#?}"
+        );
+        drop(terminal);
+        let bytes = std::fs::read(&log).unwrap();
+        let _ = std::fs::remove_file(&log);
+        assert!(bytes.contains(&b'\r'), "{name}");
+        assert_eq!(
+            !bytes.contains(&0x1b),
+            plain,
+            "{name}: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
