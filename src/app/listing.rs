@@ -24,9 +24,14 @@ pub fn list_models(table: &PricingTable) -> anyhow::Result<Exit> {
         "ALIASES"
     ));
     for model in &table.models {
+        let name = if table.default_model.as_deref() == Some(model.name.as_str()) {
+            format!("{} (default)", model.name)
+        } else {
+            model.name.clone()
+        };
         text.push_str(&format!(
             "{:<32} {:>10} {:>10} {:>10} {:>11} {:>14}  {:<11}  {:<24}  {}\n",
-            model.name,
+            name,
             model.input.to_string(),
             model.output.to_string(),
             model.cache_read.map_or_else(dash, |p| p.to_string()),

@@ -180,3 +180,42 @@ fn quiet_silences_warnings_only() {
     );
     let _ = std::fs::remove_file(&ledger);
 }
+
+/// `-h` groups its options under headings and fits a screen of 66 lines;
+/// `--help` has the same headings; `--list-models` marks the default model.
+#[test]
+fn help_groups_options_and_names_the_default_model() {
+    let headings = [
+        "Input:",
+        "Pricing:",
+        "Output:",
+        "Counting:",
+        "Streams:",
+        "Budgets:",
+        "Transcripts and logs:",
+        "Summary:",
+    ];
+    for flag in ["-h", "--help"] {
+        let help = String::from_utf8(run(&[flag], b"").stdout).unwrap();
+        for heading in headings {
+            assert!(
+                help.lines().any(|line| line == heading),
+                "{flag}: {heading}"
+            );
+        }
+        assert!(
+            help.contains("gpt-4o in the built-in table") || flag == "-h",
+            "{flag}"
+        );
+        if flag == "-h" {
+            assert!(help.lines().count() <= 66, "{}", help.lines().count());
+        }
+    }
+    let models = String::from_utf8(run(&["--list-models"], b"").stdout).unwrap();
+    let marked: Vec<&str> = models
+        .lines()
+        .filter(|line| line.contains("(default)"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{models}");
+    assert!(marked[0].starts_with("gpt-4o (default) "), "{}", marked[0]);
+}
