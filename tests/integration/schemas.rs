@@ -910,25 +910,9 @@ fn a_write_error_validates() {
 
 #[test]
 fn a_read_error_validates() {
-    use std::os::fd::{FromRawFd, OwnedFd};
     // A pseudo-terminal's master reads EIO once the slave side is closed:
     // a read error after data came through (as in faults.rs).
-    // SAFETY: posix_openpt(3), grantpt(3), unlockpt(3) and ptsname_r(3) on
-    // the master just opened; open(2) of the name it gives.
-    let (master, slave) = unsafe {
-        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        assert!(master >= 0, "posix_openpt");
-        assert_eq!(libc::grantpt(master), 0);
-        assert_eq!(libc::unlockpt(master), 0);
-        let mut name = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
-        let slave = libc::open(
-            name.as_ptr(),
-            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-        );
-        assert!(slave >= 0, "open the slave");
-        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
-    };
+    let (master, slave) = crate::util::pseudo_terminal();
     let mut child = tokmeter_process()
         .args(["-t", "heuristic", "-f", "json", "-s", "json"])
         .stdin(Stdio::from(master))

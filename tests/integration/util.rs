@@ -118,3 +118,26 @@ pub fn assert_one_error_line(output: &Output, needle: &str) {
         "{stderr}"
     );
 }
+
+/// A pseudo-terminal: its master and slave. Both ends are close-on-exec
+/// from the start, so no other child holds the slave open; the master
+/// reads EIO once the slave is closed (a real read error after data).
+pub fn pseudo_terminal() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: posix_openpt(3), grantpt(3), unlockpt(3) and ptsname_r(3) on
+    // the master just opened; open(2) of the name it gives.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(master >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        let slave = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(slave >= 0, "open the slave");
+        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
+    }
+}
