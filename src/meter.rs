@@ -227,14 +227,7 @@ mod tests {
         /// end (16 newlines are fewer tokens than 15): the same tokens and
         /// cost.
         #[test]
-        fn a_run_measures_as_its_lines(parts in proptest::collection::vec(
-            proptest::sample::select(vec![
-                "\n", "\n", " ", "  ", "\t", "/", " /", ".", "!\n", "\r", "\u{85}", "a", "Word",
-                "7", "é", "'s", "  \n", "\n\n", "\n\n\n\n\n\n\n\n",
-            ]),
-            0..80,
-        )) {
-            let run = parts.concat();
+        fn a_run_measures_as_its_lines(run in crate::tokenize::ragged_text()) {
             for exact in [Exact::o200k_base(), Exact::cl100k_base()] {
                 let price = Price::from_millionths(3);
                 let mut whole = Meter::new(&exact, CountMode::Stream, price);

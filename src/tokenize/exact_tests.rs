@@ -218,37 +218,12 @@ proptest! {
     }
 }
 
-/// Lines of words, whitespace, slashes and newline runs (16 newlines are
-/// fewer tokens than 15, so the count drops at some line ends).
-fn ragged_lines() -> impl Strategy<Value = String> {
-    let part = prop::sample::select(vec![
-        "\n",
-        "\n",
-        "\n\n\n\n\n\n\n\n",
-        " ",
-        "  ",
-        "\t",
-        "/",
-        " /",
-        ".",
-        "!\n",
-        "Word",
-        "7",
-        "é",
-        "'s",
-        "  \n",
-        "x\n",
-        "漢字",
-    ]);
-    prop::collection::vec(part, 0..120).prop_map(|parts| parts.concat())
-}
-
 proptest! {
     /// A run of lines pushed at once gives the most a line-by-line stream
     /// reached, and leaves the counter where that stream is: the next push
     /// counts the same.
     #[test]
-    fn a_run_of_lines_counts_as_its_lines(run in ragged_lines(), next in ragged_lines()) {
+    fn a_run_of_lines_counts_as_its_lines(run in super::super::ragged_text(), next in super::super::ragged_text()) {
         for exact in BOTH {
             let mut lines = exact.counter();
             let most = super::super::push_each(&mut *lines, run.as_bytes(), b'\n');

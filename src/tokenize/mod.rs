@@ -90,6 +90,43 @@ fn push_each<C: Counter + ?Sized>(counter: &mut C, text: &[u8], delimiter: u8) -
         .fold(0, u64::max)
 }
 
+/// Text where pre-tokenizer pieces run on past newlines (whitespace,
+/// slashes, punctuation tails) and the count drops at some line ends (16
+/// newlines are fewer tokens than 15): for the laws of cuts and runs.
+#[cfg(test)]
+pub(crate) fn ragged_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::strategy::Strategy;
+    let part = proptest::sample::select(vec![
+        "\n",
+        "\n",
+        "\n\n",
+        "\n\n\n\n\n\n\n\n",
+        " ",
+        "  ",
+        "\t",
+        "/",
+        "//",
+        " /",
+        ".",
+        "?!",
+        "!\n",
+        "x.",
+        "\r",
+        "\u{b}",
+        "\u{85}",
+        "\u{a0}",
+        "a",
+        "Word",
+        "7",
+        "é",
+        "'s",
+        "  \n",
+        "x\n",
+        "漢字",
+    ]);
+    proptest::collection::vec(part, 0..100).prop_map(|parts| parts.concat())
+}
+
 /// An exact byte-pair encoding whose vocabulary is inside the binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {

@@ -214,16 +214,6 @@ mod tests {
         }
     }
 
-    /// Lines of whitespace, slashes and punctuation, where pieces run on
-    /// past newlines.
-    fn ragged() -> impl Strategy<Value = String> {
-        let part = prop::sample::select(vec![
-            "\n", "\n", " ", "  ", "\t", "/", "//", " /", ".", "?!", "\r", "\u{b}", "\u{85}",
-            "\u{a0}", "a", "Word", "7", "é", "'s", "x.", "  \n",
-        ]);
-        prop::collection::vec(part, 0..60).prop_map(|parts| parts.concat())
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 200 } else { 3_000 }))]
 
@@ -231,7 +221,7 @@ mod tests {
         /// apart from what follows, for any end past the character that
         /// decided it: the count there is a part of every later count.
         #[test]
-        fn a_settled_newline_counts_apart(text in ragged()) {
+        fn a_settled_newline_counts_apart(text in crate::tokenize::ragged_text()) {
             let bytes = text.as_bytes();
             for exact in [Exact::o200k_base(), Exact::cl100k_base()] {
                 let engine = exact.engine();
