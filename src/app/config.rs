@@ -34,6 +34,7 @@ use super::cards::{
 };
 use super::commands::{MergeArgs, PricingArgs, PricingCommand, SourceArg};
 use super::exit::usage;
+use super::progress::Erase;
 use super::report::Reporting;
 use super::values::{parse_delimiter, parse_meta};
 
@@ -142,8 +143,9 @@ pub struct StreamConfig {
     pub flush: FlushPolicy,
     /// Limits on tokens and cost across the run.
     pub budget: Budget,
-    /// Show the live status line (stderr is a terminal and it was asked for).
-    pub progress: bool,
+    /// Show the live status line, erased this way (stderr is a terminal
+    /// and it was asked for).
+    pub progress: Option<Erase>,
 }
 
 /// How transcripts are priced (`--input transcript`, `claude-code`,
@@ -445,7 +447,8 @@ impl StreamConfig {
                 max_tokens: args.max_tokens,
                 max_cost,
             },
-            progress: args.progress && std::io::stderr().is_terminal(),
+            progress: (args.progress && std::io::stderr().is_terminal())
+                .then(|| Erase::chosen(args.color)),
         })
     }
 }

@@ -74,11 +74,6 @@ pub fn main() -> Exit {
             return Exit::Usage;
         }
     };
-    progress::set_plain(match args.color {
-        args::ColorArg::Always => false,
-        args::ColorArg::Never => true,
-        args::ColorArg::Auto => std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty()),
-    });
     report::set_quiet(
         args.quiet || matches!(&args.command, Some(args::Command::Merge(merge)) if merge.quiet),
     );

@@ -18,6 +18,7 @@ use tokmeter::money::Money;
 use tokmeter::output::{ScreenHold, SharedScreen};
 use tokmeter::summary::group;
 
+use super::args::ColorArg;
 use super::report::write_stderr;
 
 /// How often the line is redrawn.
@@ -45,19 +46,32 @@ struct Screen {
     /// The cursor is at the start of a line, where the status line may be
     /// drawn without overwriting output.
     line_start: bool,
-    /// Characters of the line drawn last, blanked out when no escape
-    /// sequences may be written.
+    /// How the line is erased.
+    erase: Erase,
+    /// Characters of the line drawn last, blanked out by [`Erase::Spaces`].
     width: usize,
 }
 
-/// Whether the line is drawn and erased without escape sequences (`--color
-/// never`, or `NO_COLOR` with `--color auto`): a carriage return, and
-/// spaces over what was drawn.
-static PLAIN: AtomicBool = AtomicBool::new(false);
+/// How the status line is erased before it is redrawn or gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erase {
+    /// A carriage return and the erase-line escape sequence.
+    Escape,
+    /// A carriage return and spaces over what was drawn: no escape sequence
+    /// (`--color never`, or `NO_COLOR` with `--color auto`).
+    Spaces,
+}
 
-/// Draws the line without escape sequences from now on, if `plain`.
-pub fn set_plain(plain: bool) {
-    PLAIN.store(plain, Ordering::Relaxed);
+impl Erase {
+    /// The way `--color` and `NO_COLOR` choose.
+    pub fn chosen(color: ColorArg) -> Erase {
+        let no_color = || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        match color {
+            ColorArg::Never => Erase::Spaces,
+            ColorArg::Auto if no_color() => Erase::Spaces,
+            ColorArg::Auto | ColorArg::Always => Erase::Escape,
+        }
+    }
 }
 
 /// A running status line; call [`Progress::finish`] to erase it.
@@ -84,7 +98,7 @@ pub struct Hold<'a> {
 impl Progress {
     /// Starts redrawing the line on stderr. The caller checks that stderr is
     /// a terminal.
-    pub fn start() -> Progress {
+    pub fn start(erase: Erase) -> Progress {
         let shared = Arc::new(Shared {
             started: Instant::now(),
             tokens: AtomicU64::new(0),
@@ -95,6 +109,7 @@ impl Progress {
                 drawn: false,
                 shared: stdout_is_stderr_terminal(),
                 line_start: true,
+                erase,
                 width: 0,
             }),
         });
@@ -238,7 +253,7 @@ fn draw(shared: &Shared, screen: &mut Screen) {
     // One column short of the width: a line that fills it would wrap.
     let line = fit(&line, terminal_width().saturating_sub(1));
     let width = line.chars().count();
-    if PLAIN.load(Ordering::Relaxed) {
+    if screen.erase == Erase::Spaces {
         let blank = " ".repeat(screen.width.saturating_sub(width));
         let _ = write_stderr(format!("\r{line}{blank}").as_bytes());
     } else {
@@ -249,7 +264,7 @@ fn draw(shared: &Shared, screen: &mut Screen) {
 }
 
 fn erase(screen: &mut Screen) {
-    if PLAIN.load(Ordering::Relaxed) {
+    if screen.erase == Erase::Spaces {
         let _ = write_stderr(format!("\r{}\r", " ".repeat(screen.width)).as_bytes());
     } else {
         let _ = write_stderr(b"\r\x1b[K");

@@ -89,7 +89,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         let mut formatter = format::formatter(config.format, &metadata);
         // The first session counts start-up; the others start when opened.
         let mut clock = run.clock(number == 0);
-        let progress = config.progress.then(Progress::start);
+        let progress = config.progress.map(Progress::start);
         output.share_screen(
             progress
                 .as_ref()
