@@ -45,7 +45,7 @@ pub const TRANSCRIPT_ONLY: &str = "transcript_only";
 )]
 pub struct Args {
     /// Files to meter, each a session of its own; `-` or none is standard input.
-    #[arg(value_name = "FILE", help_heading = "Input", display_order = 1)]
+    #[arg(value_name = "FILE", help_heading = "Input")]
     pub files: Vec<OsString>,
 
     /// Subcommands.
@@ -57,27 +57,21 @@ pub struct Args {
     ///
     /// Matched exactly, ignoring case. Default: the table's default_model,
     /// gpt-4o in the built-in table (marked in --list-models).
-    #[arg(
-        short,
-        long,
-        value_name = "NAME",
-        help_heading = "Pricing",
-        display_order = 3
-    )]
+    #[arg(short, long, value_name = "NAME", help_heading = "Pricing")]
     pub model: Option<String>,
 
     /// Output format.
     ///
     /// With --input transcript and --by, -f json writes the report as JSON
     /// Lines.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT", help_heading = "Output", display_order = 4)]
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Raw, value_name = "FORMAT", help_heading = "Output")]
     pub format: FormatArg,
 
     /// How tokens are counted.
     ///
     /// auto takes the model's tokenizer from the pricing table and falls back
     /// to the heuristic.
-    #[arg(short, long, value_enum, default_value_t = TokenizerArg::Auto, value_name = "NAME", help_heading = "Counting", display_order = 2)]
+    #[arg(short, long, value_enum, default_value_t = TokenizerArg::Auto, value_name = "NAME", help_heading = "Counting")]
     pub tokenizer: TokenizerArg,
 
     /// Count over the stream, or each chunk on its own.
@@ -86,46 +80,40 @@ pub struct Args {
     /// gained with it, so the chunks sum to the count of the text.
     /// per-chunk: each chunk counted alone, at least 1 if non-empty (it
     /// over-counts words cut across chunks).
-    #[arg(long, value_enum, default_value_t = CountArg::Stream, value_name = "MODE", group = STREAM_ONLY, help_heading = "Counting", display_order = 2, hide_short_help = true)]
+    #[arg(long, value_enum, default_value_t = CountArg::Stream, value_name = "MODE", group = STREAM_ONLY, help_heading = "Counting", hide_short_help = true)]
     pub count: CountArg,
 
     /// Which price the stream's tokens pay: the model's output or input price.
-    #[arg(long, value_enum, default_value_t = SideArg::Output, value_name = "SIDE", group = STREAM_ONLY, help_heading = "Counting", display_order = 2, hide_short_help = true)]
+    #[arg(long, value_enum, default_value_t = SideArg::Output, value_name = "SIDE", group = STREAM_ONLY, help_heading = "Counting", hide_short_help = true)]
     pub side: SideArg,
 
     /// Pricing table to use instead of the built-in one.
     ///
     /// Also $TOKMETER_PRICING, then $XDG_CONFIG_HOME/tokmeter/pricing.toml
     /// (or ~/.config/tokmeter/pricing.toml) if it exists.
-    #[arg(
-        short,
-        long,
-        value_name = "FILE",
-        help_heading = "Pricing",
-        display_order = 3
-    )]
+    #[arg(short, long, value_name = "FILE", help_heading = "Pricing")]
     pub pricing: Option<PathBuf>,
 
     /// What to do with a model not in the pricing table.
     ///
     /// error (default): exit 2, naming the closest models. zero: count its
     /// tokens at no cost, and say so.
-    #[arg(long, value_enum, default_value_t = UnknownModelArg::Error, value_name = "POLICY", help_heading = "Pricing", display_order = 3, hide_short_help = true)]
+    #[arg(long, value_enum, default_value_t = UnknownModelArg::Error, value_name = "POLICY", help_heading = "Pricing", hide_short_help = true)]
     pub unknown_model: UnknownModelArg,
 
     /// Print the pricing table in use and exit; with MODEL, that model's
     /// whole card: tiers, modes and dated history.
-    #[arg(long, value_name = "MODEL", num_args = 0..=1, default_missing_value = "", help_heading = "Pricing", display_order = 3)]
+    #[arg(long, value_name = "MODEL", num_args = 0..=1, default_missing_value = "", help_heading = "Pricing")]
     pub list_models: Option<String>,
 
     /// End chunks after this byte string instead of newlines.
     ///
     /// Escapes: \n \t \r \0 \\ \xHH.
-    #[arg(short, long, value_name = "STR", conflicts_with_all = ["null", "arrival"], group = STREAM_ONLY, help_heading = "Streams", display_order = 8)]
+    #[arg(short, long, value_name = "STR", conflicts_with_all = ["null", "arrival"], group = STREAM_ONLY, help_heading = "Streams")]
     pub delimiter: Option<String>,
 
     /// End chunks after NUL bytes (same as -d '\0').
-    #[arg(short = 'z', long, conflicts_with = "arrival", group = STREAM_ONLY, help_heading = "Streams", display_order = 8, hide_short_help = true)]
+    #[arg(short = 'z', long, conflicts_with = "arrival", group = STREAM_ONLY, help_heading = "Streams", hide_short_help = true)]
     pub null: bool,
 
     /// A chunk is whatever one read returns, for producers that stream without
@@ -133,11 +121,11 @@ pub struct Args {
     ///
     /// A chunk never ends inside a UTF-8 character: incomplete trailing bytes
     /// wait for the next read.
-    #[arg(long, group = STREAM_ONLY, help_heading = "Streams", display_order = 8)]
+    #[arg(long, group = STREAM_ONLY, help_heading = "Streams")]
     pub arrival: bool,
 
     /// Leave the delimiter out of the chunks' content and token counts.
-    #[arg(long, group = STREAM_ONLY, help_heading = "Streams", display_order = 8, hide_short_help = true)]
+    #[arg(long, group = STREAM_ONLY, help_heading = "Streams", hide_short_help = true)]
     pub strip_delimiter: bool,
 
     /// Longest chunk in bytes; longer records are cut at a character boundary.
@@ -147,7 +135,7 @@ pub struct Args {
     /// character of more bytes than the limit is one chunk. With --input
     /// transcript it is the longest line (default 64M); a longer line is a
     /// bad line, skipped without being held in memory.
-    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Input", display_order = 1, hide_short_help = true)]
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Input", hide_short_help = true)]
     pub max_chunk: Option<usize>,
 
     /// When output is flushed.
@@ -155,7 +143,7 @@ pub struct Args {
     /// auto (default): every chunk when stdout is a terminal, else block.
     /// chunk: after every chunk. block: when the buffer fills, and always
     /// before waiting for more input, so a slow producer is never held up.
-    #[arg(long, value_enum, default_value_t = FlushArg::Auto, value_name = "WHEN", help_heading = "Streams", display_order = 8, hide_short_help = true)]
+    #[arg(long, value_enum, default_value_t = FlushArg::Auto, value_name = "WHEN", help_heading = "Streams", hide_short_help = true)]
     pub flush: FlushArg,
 
     /// Stop before the chunk that would make the cost exceed USD; exit 3.
@@ -163,23 +151,23 @@ pub struct Args {
     /// The chunk that would cross the limit is not written; the summary says
     /// which budget and by how much. Exact: a budget equal to the total cost
     /// is not exceeded. Counts across all inputs of the run.
-    #[arg(long, value_name = "USD", allow_hyphen_values = true, group = STREAM_ONLY, help_heading = "Budgets", display_order = 6)]
+    #[arg(long, value_name = "USD", allow_hyphen_values = true, group = STREAM_ONLY, help_heading = "Budgets")]
     pub max_cost: Option<String>,
 
     /// Stop before the chunk that would make the tokens exceed N; exit 3.
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count, group = STREAM_ONLY, help_heading = "Budgets", display_order = 6)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count, group = STREAM_ONLY, help_heading = "Budgets")]
     pub max_tokens: Option<u64>,
 
     /// The prompt's tokens: for a provider stream that reports no usage,
     /// billed at the model's input price; for a text stream, they choose
     /// the context tier its output pays.
-    #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "prompt", group = STREAM_ONLY, help_heading = "Pricing", display_order = 3, hide_short_help = true)]
+    #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "prompt", group = STREAM_ONLY, help_heading = "Pricing", hide_short_help = true)]
     pub prompt_tokens: Option<u64>,
 
     /// The prompt sent: for a provider stream that reports no usage, its
     /// tokens are counted and billed at the model's input price; for a text
     /// stream, they choose the context tier its output pays.
-    #[arg(long, value_name = "FILE", group = STREAM_ONLY, help_heading = "Pricing", display_order = 3, hide_short_help = true)]
+    #[arg(long, value_name = "FILE", group = STREAM_ONLY, help_heading = "Pricing", hide_short_help = true)]
     pub prompt: Option<PathBuf>,
 
     /// The mode the requests were served in (batch, flex, priority, fast,
@@ -192,7 +180,6 @@ pub struct Args {
         long = "mode",
         value_name = "NAME",
         help_heading = "Pricing",
-        display_order = 3,
         hide_short_help = true
     )]
     pub service_mode: Option<String>,
@@ -205,7 +192,6 @@ pub struct Args {
         long,
         value_name = "DATE",
         help_heading = "Pricing",
-        display_order = 3,
         hide_short_help = true
     )]
     pub date: Option<String>,
@@ -216,17 +202,17 @@ pub struct Args {
     /// The line fits the terminal's width. When stdout is the same terminal,
     /// the line is erased while output is written and redrawn after it, and
     /// waits while output has left a line unfinished (as with --arrival).
-    #[arg(long, group = STREAM_ONLY, help_heading = "Streams", display_order = 8)]
+    #[arg(long, group = STREAM_ONLY, help_heading = "Streams")]
     pub progress: bool,
 
     /// Print no warnings (errors and the summary still appear).
-    #[arg(short, long, help_heading = "Output", display_order = 4)]
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 
     /// Terminal escape sequences (the --progress line's erasing): auto
     /// (unless NO_COLOR is set and not empty), always or never. tokmeter
     /// prints no colours.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = "Output", display_order = 4, hide_short_help = true)]
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = "Output", hide_short_help = true)]
     pub color: ColorArg,
 
     /// What the input is: a text stream, a provider's API stream, or chat
@@ -250,26 +236,26 @@ pub struct Args {
     /// order. Nothing is written to standard output but a --by report; each
     /// FILE's summary and the total go to standard error, and files are
     /// priced in parallel.
-    #[arg(long = "input", value_enum, default_value_t = InputArg::Stream, value_name = "KIND", help_heading = "Input", display_order = 1)]
+    #[arg(long = "input", value_enum, default_value_t = InputArg::Stream, value_name = "KIND", help_heading = "Input")]
     pub input_kind: InputArg,
 
     /// Price transcripts as the API billed them: every assistant turn pays
     /// input for the whole conversation before it.
     ///
     /// Without it each message is counted once.
-    #[arg(long, group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", display_order = 7)]
+    #[arg(long, group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs")]
     pub replay: bool,
 
     /// With --replay: the part of the context already sent at the previous
     /// assistant turn pays the model's cache-read price.
-    #[arg(long, requires = "replay", group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", display_order = 7, hide_short_help = true)]
+    #[arg(long, requires = "replay", group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", hide_short_help = true)]
     pub cache: bool,
 
     /// What to do with a transcript line that is not a chat record.
     ///
     /// skip (default): report it with file and line number, count it in the
     /// summary and go on. fail: report it, end that file there and exit 1.
-    #[arg(long, value_enum, value_name = "POLICY", group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", display_order = 7, hide_short_help = true)]
+    #[arg(long, value_enum, value_name = "POLICY", group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", hide_short_help = true)]
     pub on_bad_line: Option<BadLineArg>,
 
     /// Report by day, month, session, model or project: one row per group
@@ -281,19 +267,19 @@ pub struct Args {
     /// or with -f json one JSON object per line. Days are in the local time
     /// zone unless --utc; records without a time (chat transcripts) are
     /// under "-".
-    #[arg(long, value_enum, value_name = "KEY", group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", display_order = 7)]
+    #[arg(long, value_enum, value_name = "KEY", group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs")]
     pub by: Vec<ByArg>,
 
     /// With --by day or month: days in UTC, not in the local time zone.
-    #[arg(long, group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", display_order = 7, hide_short_help = true)]
+    #[arg(long, group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", hide_short_help = true)]
     pub utc: bool,
 
     /// How many transcript files to price at once (default: one per core).
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", display_order = 7, hide_short_help = true)]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), group = TRANSCRIPT_ONLY, help_heading = "Transcripts and logs", hide_short_help = true)]
     pub jobs: Option<u32>,
 
     /// Session summary on standard error.
-    #[arg(short, long, value_enum, default_value_t = SummaryArg::Text, value_name = "KIND", help_heading = "Summary", display_order = 5)]
+    #[arg(short, long, value_enum, default_value_t = SummaryArg::Text, value_name = "KIND", help_heading = "Summary")]
     pub summary: SummaryArg,
 
     /// Append each session's JSON summary to FILE as one line.
@@ -304,7 +290,7 @@ pub struct Args {
     /// `-` writes the lines to standard output (with --input transcript,
     /// whose standard output is otherwise empty); a reader that went away
     /// is no error.
-    #[arg(long, value_name = "FILE", help_heading = "Summary", display_order = 5)]
+    #[arg(long, value_name = "FILE", help_heading = "Summary")]
     pub summary_file: Option<PathBuf>,
 
     /// Session id in the summary (default: a new random UUID).
@@ -312,7 +298,6 @@ pub struct Args {
         long,
         value_name = "ID",
         help_heading = "Summary",
-        display_order = 5,
         hide_short_help = true
     )]
     pub session_id: Option<String>,
@@ -322,7 +307,6 @@ pub struct Args {
         long,
         value_name = "ID",
         help_heading = "Summary",
-        display_order = 5,
         hide_short_help = true
     )]
     pub agent_id: Option<String>,
@@ -332,7 +316,6 @@ pub struct Args {
         long,
         value_name = "KEY=VALUE",
         help_heading = "Summary",
-        display_order = 5,
         hide_short_help = true
     )]
     pub meta: Vec<String>,
@@ -488,6 +471,17 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    /// Unless `NO_COLOR` is set and not empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,15 +502,4 @@ mod tests {
         assert_eq!(parse_count("12"), Ok(12));
         assert!(parse_count("-1").is_err());
     }
-}
-
-/// `--color`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorArg {
-    /// Unless `NO_COLOR` is set and not empty.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
 }
