@@ -567,17 +567,10 @@ fn one_hour_cache_writes_pay_their_own_price() {
 #[test]
 fn ctrl_c_mid_stream_bills_the_deltas_delivered_and_marks_the_stream_cut() {
     use std::io::{Read, Write};
-    use std::process::Stdio;
     let body = sample("anthropic.sse");
     let text = String::from_utf8(body.clone()).unwrap();
     let half = &body[..text.find("event: message_delta").unwrap()];
-    let mut child = crate::util::tokmeter_process()
-        .args(["--input", "anthropic", "-s", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn_piped(&["--input", "anthropic", "-s", "json"]);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     stdin.write_all(half).unwrap();

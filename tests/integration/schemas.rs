@@ -3,9 +3,9 @@
 //! format, every kind of input and every way a session can end in error.
 //! A record with a field too many or too few does not.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Child, ChildStdout, Output, Stdio};
 use std::sync::OnceLock;
 
 use jsonschema::Validator;
@@ -806,16 +806,22 @@ fn a_bad_line_end_validates() {
     assert_error(&merged.records[0], "2 sessions ended with an error");
 }
 
+/// What `child` wrote: `seen`, then the rest of `stdout` and all of its
+/// standard error, once it has exited.
+fn finish(mut child: Child, seen: String, stdout: BufReader<ChildStdout>) -> Output {
+    let mut all = seen.into_bytes();
+    all.extend_from_slice(stdout.buffer());
+    child.stdout = Some(stdout.into_inner());
+    let mut output = child.wait_with_output().unwrap();
+    all.append(&mut output.stdout);
+    output.stdout = all;
+    output
+}
+
 #[test]
 fn an_interrupted_stream_validates() {
     for format in ["json", "sse"] {
-        let mut child = tokmeter_process()
-            .args(["-f", format, "-s", "json", "--flush", "chunk"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = crate::util::spawn_piped(&["-f", format, "-s", "json", "--flush", "chunk"]);
         let mut stdin = child.stdin.take().unwrap();
         stdin.write_all(b"one\ntwo\n").unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -829,24 +835,9 @@ fn an_interrupted_stream_validates() {
         }
         // SAFETY: kill(2) on our own child's pid.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-        let mut rest = String::new();
-        stdout.read_to_string(&mut rest).unwrap();
-        let mut stderr = Vec::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_end(&mut stderr)
-            .unwrap();
-        let status = child.wait().unwrap();
+        let output = finish(child, seen.concat(), stdout);
         drop(stdin);
-        assert_eq!(status.code(), Some(130));
-        let all = [seen.concat().into_bytes(), rest.into_bytes()].concat();
-        let output = Output {
-            status,
-            stdout: all,
-            stderr,
-        };
+        assert_eq!(output.status.code(), Some(130));
         let checked = check(&output, Records::Chunks, format == "sse", "interrupted");
         assert_eq!(checked.records.len(), 2);
         assert_error(checked.summaries.last().unwrap(), "interrupted by SIGINT");
@@ -926,22 +917,8 @@ fn a_read_error_validates() {
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     drop(slave);
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let mut stderr = Vec::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1));
-    let output = Output {
-        status,
-        stdout: (first + &rest).into_bytes(),
-        stderr,
-    };
+    let output = finish(child, first, stdout);
+    assert_eq!(output.status.code(), Some(1));
     let checked = check(&output, Records::Chunks, false, "read error");
     assert_eq!(checked.records.len(), 1);
     assert_error(&checked.summaries[0], "read error: ");

@@ -27,6 +27,18 @@ pub fn tokmeter_process() -> std::process::Command {
     command
 }
 
+/// tokmeter started with `args`, its standard streams all pipes.
+pub fn spawn_piped(args: &[&str]) -> std::process::Child {
+    use std::process::Stdio;
+    tokmeter_process()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tokmeter starts")
+}
+
 /// Runs tokmeter with `args` on `stdin` and returns its output.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     tokmeter()
