@@ -53,6 +53,8 @@ pub struct Output<W> {
     screen: Option<Box<dyn SharedScreen>>,
     /// The writer's descriptor, polled once a signal asked the run to end.
     fd: Option<RawFd>,
+    /// Writes never wait: no need to look at the descriptor.
+    never_waits: bool,
 }
 
 impl<W: Write> Output<W> {
@@ -66,6 +68,7 @@ impl<W: Write> Output<W> {
             delivered: Totals::default(),
             screen: None,
             fd: None,
+            never_waits: false,
         }
     }
 
@@ -78,9 +81,22 @@ impl<W: Write> Output<W> {
         self
     }
 
+    /// Notes that writes never wait (a sink), so after a signal they are
+    /// still made whole.
+    #[must_use]
+    pub fn never_waits(mut self) -> Output<W> {
+        self.never_waits = true;
+        self
+    }
+
     /// Writes with the status line erased from now on (`None`: no more).
     pub fn share_screen(&mut self, screen: Option<Box<dyn SharedScreen>>) {
         self.screen = screen;
+    }
+
+    /// Whether its writes erase a status line first.
+    pub fn shares_screen(&self) -> bool {
+        self.screen.is_some()
     }
 
     /// Starts accounting a new session: nothing delivered yet. Call it with
@@ -115,7 +131,7 @@ impl<W: Write> Output<W> {
         let mut hold = self.screen.as_ref().map(|screen| screen.hold());
         let mut written = 0;
         while written < bytes.len() {
-            let room = room(self.fd, bytes.len() - written)?;
+            let room = room(self.fd, self.never_waits, bytes.len() - written)?;
             match self.writer.write(&bytes[written..written + room]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => written += n,
@@ -145,7 +161,7 @@ impl<W: Write> Output<W> {
             if written == self.buffer.len() {
                 break self.writer.flush();
             }
-            let room = match room(self.fd, self.buffer.len() - written) {
+            let room = match room(self.fd, self.never_waits, self.buffer.len() - written) {
                 Ok(room) => room,
                 Err(err) => break Err(err),
             };
@@ -196,8 +212,8 @@ impl<W: Write> Output<W> {
 /// one asks the run to end, only what the descriptor takes without waiting
 /// (a pipe with room takes PIPE_BUF bytes at once); `Interrupted` when it
 /// would wait, or its descriptor is unknown.
-fn room(fd: Option<RawFd>, want: usize) -> io::Result<usize> {
-    if crate::signal::received() == 0 {
+fn room(fd: Option<RawFd>, never_waits: bool, want: usize) -> io::Result<usize> {
+    if never_waits || crate::signal::received() == 0 {
         return Ok(want);
     }
     let stop = || io::Error::from(io::ErrorKind::Interrupted);

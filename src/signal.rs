@@ -65,6 +65,13 @@ pub fn flag() -> &'static AtomicI32 {
     &RECEIVED
 }
 
+/// The read end of the pipe a signal of ours writes a byte to, once the
+/// handlers are installed: poll it to wake up at a signal.
+pub fn wake_fd() -> Option<RawFd> {
+    let fd = WAKE_READ.load(Ordering::SeqCst);
+    (fd >= 0).then_some(fd)
+}
+
 /// The signal received, or 0.
 pub fn received() -> i32 {
     RECEIVED.load(Ordering::SeqCst)
@@ -123,6 +130,11 @@ impl<R: Read + AsRawFd> Interruptible<R> {
     /// The input it reads.
     pub fn get_ref(&self) -> &R {
         &self.inner
+    }
+
+    /// The input it reads, to read without waiting first.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     /// Wraps `inner`.

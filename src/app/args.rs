@@ -27,7 +27,9 @@ pub const TRANSCRIPT_ONLY: &str = "transcript_only";
 /// With -f json or -f sse every chunk is written as a record with its tokens,
 /// cost and timestamp instead. With --input auto (or a provider's name) the
 /// input is a provider's API stream, as curl -N prints it: passed through
-/// byte for byte and billed from the usage it reports.
+/// byte for byte and billed from the usage it reports. On Linux, raw output
+/// from a pipe to a pipe is moved by the kernel (tee(2)) and read once, for
+/// counting.
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "tokmeter",

@@ -14,9 +14,10 @@ use anyhow::Context;
 use tokmeter::clock::Clock;
 use tokmeter::decode::{Provider, Text, Verdict};
 use tokmeter::format::{self, Format};
+use tokmeter::input::mirror::{Cut, Mirror};
 use tokmeter::meter::{CountMode, Totals};
 use tokmeter::output::Output;
-use tokmeter::pipeline::{self, Ending, Settings, Stop};
+use tokmeter::pipeline::{self, Budget, Ending, Settings, Stop};
 use tokmeter::summary::{SessionIds, Summary, millis, rate};
 use tokmeter::tokenize::Tokenizer;
 
@@ -53,7 +54,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
     // False once a summary could not be written to stderr.
     let mut billed = true;
     for (number, source) in run.sources.iter().enumerate() {
-        let reader: Box<dyn io::Read> = match source.open() {
+        let opened = match source.open() {
             // As cat does: reading our own output would never end.
             Ok(reader)
                 if output_file.is_some() && regular_file_id(reader.get_ref()) == output_file =>
@@ -65,10 +66,10 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                 status = Exit::Failure;
                 continue;
             }
-            Ok(reader) => Box::new(reader),
+            Ok(reader) => Some(reader),
             // A signal while the open waited (a FIFO with no writer): a
             // session that read nothing, billed as interrupted.
-            Err(err) if tokmeter::signal::stopped_by_signal(&err) => Box::new(io::empty()),
+            Err(err) if tokmeter::signal::stopped_by_signal(&err) => None,
             Err(err) => {
                 let _ = say(format_args!("cannot open {}: {err}", source.display_name()));
                 status = Exit::Failure;
@@ -99,6 +100,21 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         let watch = progress
             .as_ref()
             .map(|progress| move |totals: &Totals| progress.update(totals));
+        // Raw text out as it came in, from a pipe to a pipe: the kernel
+        // moves the bytes and a copy is read for counting.
+        let mirrorable = config.format == Format::Raw
+            && config.input == StreamInput::Text
+            && !config.strip_delimiter
+            && config.budget == Budget::default()
+            && !output.shares_screen();
+        let (reader, mut mirror): (Box<dyn io::Read>, _) = match opened {
+            None => (Box::new(io::empty()), None),
+            Some(input) if mirrorable => match Mirror::new(input, fd) {
+                Ok(mirror) => (Box::new(io::empty()), Some(mirror)),
+                Err(input) => (Box::new(input), None),
+            },
+            Some(input) => (Box::new(input), None),
+        };
         let stream_model = StreamModel::new(config);
         let price_of = |name: &str| stream_model.price(name);
         let mut decoder = match config.input {
@@ -121,14 +137,17 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             tiers: &config.card.tiers,
             budget: config.budget,
             spent_before: spent,
-            interrupt: Some(tokmeter::signal::flag()),
+            // A mirrored input stops at a signal itself, once all it
+            // passed on is counted.
+            interrupt: mirror.is_none().then(tokmeter::signal::flag),
             watch: watch.as_ref().map(|watch| watch as &dyn Fn(&Totals)),
             stop_on_bad_unit: false,
             // A provider stream's own model, unless -m named one.
             on_model: (decoder.is_some() && !config.model_given).then_some(&price_of as _),
         };
-        let ending = match &mut decoder {
-            None => pipeline::run(
+        let ending = match (&mut decoder, &mut mirror) {
+            (None, Some(mirror)) => run_mirrored(mirror, formatter.as_mut(), &mut clock, &settings),
+            (None, None) => pipeline::run(
                 reader,
                 &mut output,
                 formatter.as_mut(),
@@ -136,7 +155,7 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
                 &mut clock,
                 &settings,
             ),
-            Some(decoder) => pipeline::run(
+            (Some(decoder), _) => pipeline::run(
                 reader,
                 &mut output,
                 formatter.as_mut(),
@@ -208,6 +227,36 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         billed &= report::print_summary(run.reporting.summary, &total);
     }
     Ok(status.billed(billed))
+}
+
+/// Meters an input whose bytes reach the output by themselves: every chunk
+/// read was delivered.
+fn run_mirrored(
+    mirror: &mut Mirror<File>,
+    formatter: &mut dyn format::Formatter,
+    clock: &mut Clock,
+    settings: &Settings<'_>,
+) -> Ending {
+    let mut delivered = Output::new(io::sink(), tokmeter::output::FlushPolicy::Block).never_waits();
+    let mut ending = pipeline::run(
+        &mut *mirror,
+        &mut delivered,
+        formatter,
+        &mut Text,
+        clock,
+        settings,
+    );
+    if matches!(ending.stop, Stop::EndOfInput) {
+        match mirror.cut() {
+            None => {}
+            Some(Cut::OutputClosed) => ending.stop = Stop::OutputClosed,
+            Some(Cut::WriteFailed(err)) => ending.stop = Stop::WriteFailed(err),
+            Some(Cut::Interrupted) => {
+                ending.stop = Stop::Interrupted(tokmeter::signal::received());
+            }
+        }
+    }
+    ending
 }
 
 /// Device and inode of `file` if it is a non-empty regular file.

@@ -2,6 +2,7 @@
 //!
 //! An input is standard input or a named file; `-` means standard input.
 
+pub mod mirror;
 pub mod scan;
 pub mod splitter;
 pub mod sse;

@@ -15,6 +15,7 @@ mod formats;
 mod golden;
 mod guards;
 mod layout;
+mod mirror;
 mod pipe;
 mod pricing;
 mod pricing_import;

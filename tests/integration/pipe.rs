@@ -13,22 +13,18 @@ use crate::util::{summary, temp_dir, tokmeter_process};
 fn reader_going_away_is_quiet_and_counts_what_was_delivered() {
     let line = b"the quick brown fox jumps over the lazy dog, again and again\n";
     let input: Vec<u8> = line.iter().copied().cycle().take(50_000_000).collect();
+    // From a file, so the bytes pass through tokmeter's own writes (between
+    // two pipes they may be moved in the kernel: tests/integration/mirror.rs).
+    let dir = temp_dir("reader-going-away");
+    std::fs::write(dir.join("in"), &input).unwrap();
     let command = format!("{} -s json | head -c 10 > /dev/null", crate::util::BIN);
-    let mut child = std::process::Command::new("bash")
+    let output = std::process::Command::new("bash")
         .args(["-o", "pipefail", "-c", &command])
         .env_remove("TOKMETER_PRICING")
-        .stdin(Stdio::piped())
+        .stdin(std::fs::File::open(dir.join("in")).unwrap())
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        // tokmeter stops reading once its reader is gone: a write error here
-        // is expected.
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -39,7 +35,8 @@ fn reader_going_away_is_quiet_and_counts_what_was_delivered() {
     let summary = summary(&output);
     assert_eq!(summary["error"], "output closed");
     let bytes = summary["bytes"].as_u64().unwrap();
-    assert!((10..50_000_000).contains(&bytes), "{bytes}");
+    // A run of lines too big for the pipe may not have got through whole.
+    assert!(bytes < 50_000_000, "{bytes}");
     assert_eq!(bytes % line.len() as u64, 0, "whole chunks only");
     assert_eq!(
         summary["chunk_count"].as_u64().unwrap(),
