@@ -53,12 +53,11 @@ pub struct Output<W> {
     screen: Option<Box<dyn SharedScreen>>,
     /// The writer's descriptor, polled once a signal asked the run to end.
     fd: Option<RawFd>,
-    /// Writes never wait: no need to look at the descriptor.
-    never_waits: bool,
 }
 
 impl<W: Write> Output<W> {
-    /// Output to `writer` under `policy`.
+    /// Output to `writer` under `policy`. A writer whose writes can wait
+    /// (a pipe, a terminal) needs [`Output::descriptor`].
     pub fn new(writer: W, policy: FlushPolicy) -> Output<W> {
         Output {
             writer,
@@ -68,7 +67,6 @@ impl<W: Write> Output<W> {
             delivered: Totals::default(),
             screen: None,
             fd: None,
-            never_waits: false,
         }
     }
 
@@ -78,14 +76,6 @@ impl<W: Write> Output<W> {
     #[must_use]
     pub fn descriptor(mut self, fd: RawFd) -> Output<W> {
         self.fd = Some(fd);
-        self
-    }
-
-    /// Notes that writes never wait (a sink), so after a signal they are
-    /// still made whole.
-    #[must_use]
-    pub fn never_waits(mut self) -> Output<W> {
-        self.never_waits = true;
         self
     }
 
@@ -131,7 +121,7 @@ impl<W: Write> Output<W> {
         let mut hold = self.screen.as_ref().map(|screen| screen.hold());
         let mut written = 0;
         while written < bytes.len() {
-            let room = room(self.fd, self.never_waits, bytes.len() - written)?;
+            let room = room(self.fd, bytes.len() - written)?;
             match self.writer.write(&bytes[written..written + room]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => written += n,
@@ -161,7 +151,7 @@ impl<W: Write> Output<W> {
             if written == self.buffer.len() {
                 break self.writer.flush();
             }
-            let room = match room(self.fd, self.never_waits, self.buffer.len() - written) {
+            let room = match room(self.fd, self.buffer.len() - written) {
                 Ok(room) => room,
                 Err(err) => break Err(err),
             };
@@ -208,17 +198,17 @@ impl<W: Write> Output<W> {
     }
 }
 
-/// How many of `want` bytes to write next: all while no signal came. Once
-/// one asks the run to end, only what the descriptor takes without waiting
-/// (a pipe with room takes PIPE_BUF bytes at once); `Interrupted` when it
-/// would wait, or its descriptor is unknown.
-fn room(fd: Option<RawFd>, never_waits: bool, want: usize) -> io::Result<usize> {
-    if never_waits || crate::signal::received() == 0 {
+/// How many of `want` bytes to write next: all while no signal came, and
+/// all to a writer with no descriptor (memory, a sink: it never waits).
+/// Once a signal asks the run to end, only what the descriptor takes
+/// without waiting (a pipe with room takes PIPE_BUF bytes at once);
+/// `Interrupted` when it would wait.
+fn room(fd: Option<RawFd>, want: usize) -> io::Result<usize> {
+    let Some(fd) = fd.filter(|_| crate::signal::received() != 0) else {
         return Ok(want);
-    }
-    let stop = || io::Error::from(io::ErrorKind::Interrupted);
+    };
     let mut poll = libc::pollfd {
-        fd: fd.ok_or_else(stop)?,
+        fd,
         events: libc::POLLOUT,
         revents: 0,
     };
@@ -227,7 +217,7 @@ fn room(fd: Option<RawFd>, never_waits: bool, want: usize) -> io::Result<usize> 
     if ready == 1 && poll.revents & libc::POLLOUT != 0 {
         Ok(want.min(libc::PIPE_BUF))
     } else {
-        Err(stop())
+        Err(io::Error::from(io::ErrorKind::Interrupted))
     }
 }
 

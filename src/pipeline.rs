@@ -413,7 +413,9 @@ pub fn run<R: Read, W: Write, D: Decoder>(
     }
 }
 
-pub(crate) fn write_stop(err: io::Error) -> Stop {
+/// Why a session ends at the output error `err`: a signal of ours, the
+/// reader gone, or a failed write.
+pub fn write_stop(err: io::Error) -> Stop {
     if crate::signal::stopped_by_signal(&err) {
         Stop::Interrupted(crate::signal::received())
     } else if crate::output::is_broken_pipe(&err) {

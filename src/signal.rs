@@ -65,13 +65,6 @@ pub fn flag() -> &'static AtomicI32 {
     &RECEIVED
 }
 
-/// The read end of the pipe a signal of ours writes a byte to, once the
-/// handlers are installed: poll it to wake up at a signal.
-pub fn wake_fd() -> Option<RawFd> {
-    let fd = WAKE_READ.load(Ordering::SeqCst);
-    (fd >= 0).then_some(fd)
-}
-
 /// The signal received, or 0.
 pub fn received() -> i32 {
     RECEIVED.load(Ordering::SeqCst)
@@ -140,49 +133,68 @@ impl<R: Read + AsRawFd> Interruptible<R> {
     /// Wraps `inner`.
     pub fn new(inner: R) -> Interruptible<R> {
         let fd = inner.as_raw_fd();
-        // SAFETY: fstat on an open descriptor into a zeroed struct.
-        let regular = unsafe {
-            let mut stat: libc::stat = std::mem::zeroed();
-            libc::fstat(fd, &mut stat) == 0 && (stat.st_mode & libc::S_IFMT) == libc::S_IFREG
-        };
         Interruptible {
             inner,
             fd,
-            may_block: !regular,
+            may_block: file_type(fd) != libc::S_IFREG,
         }
     }
+}
 
-    /// Waits until the input is readable or a signal came.
-    fn wait(&self) -> io::Result<()> {
-        let wake = WAKE_READ.load(Ordering::SeqCst);
-        if wake < 0 {
-            return Ok(());
+/// The type bits of `fd`'s mode (`S_IFREG`, `S_IFIFO`, …), 0 if unknown.
+pub fn file_type(fd: RawFd) -> libc::mode_t {
+    // SAFETY: fstat on a descriptor into a zeroed struct.
+    unsafe {
+        let mut stat: libc::stat = std::mem::zeroed();
+        match libc::fstat(fd, &mut stat) {
+            0 => stat.st_mode & libc::S_IFMT,
+            _ => 0,
         }
-        let mut fds = [
-            libc::pollfd {
-                fd: self.fd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: wake,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: poll(2) on two valid descriptors for their count.
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-        if ready < 0 || fds[1].revents != 0 || RECEIVED.load(Ordering::SeqCst) != 0 {
+    }
+}
+
+/// Waits until each of `waits` (at most two: a descriptor and the poll(2)
+/// events it waits for) has been ready once; `ErrorKind::Interrupted` as
+/// soon as a signal of ours came, even one that came before the wait.
+pub fn wait_ready(waits: &[(RawFd, libc::c_short)]) -> io::Result<()> {
+    let pollfd = |fd, events| libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // The wake-up pipe first; a negative descriptor is skipped by poll.
+    let mut fds = [pollfd(WAKE_READ.load(Ordering::SeqCst), libc::POLLIN); 3];
+    let count = 1 + waits.len().min(2);
+    for (slot, &(fd, events)) in fds[1..count].iter_mut().zip(waits) {
+        *slot = pollfd(fd, events);
+    }
+    while fds[1..count].iter().any(|entry| entry.fd >= 0) {
+        // SAFETY: poll(2) on `count` entries, each a descriptor or -1.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), count as libc::nfds_t, -1) };
+        if RECEIVED.load(Ordering::SeqCst) != 0 || (fds[0].fd >= 0 && fds[0].revents != 0) {
             return Err(io::Error::from(io::ErrorKind::Interrupted));
         }
-        Ok(())
+        if ready < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        for entry in &mut fds[1..count] {
+            if entry.revents != 0 {
+                entry.fd = -1;
+            }
+            entry.revents = 0;
+        }
     }
+    Ok(())
 }
 
 impl<R: Read + AsRawFd> Read for Interruptible<R> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
         if self.may_block {
-            self.wait()?;
+            wait_ready(&[(self.fd, libc::POLLIN)])?;
         }
         self.inner.read(buffer)
     }

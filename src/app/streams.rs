@@ -14,7 +14,7 @@ use anyhow::Context;
 use tokmeter::clock::Clock;
 use tokmeter::decode::{Provider, Text, Verdict};
 use tokmeter::format::{self, Format};
-use tokmeter::input::mirror::{Cut, Mirror};
+use tokmeter::input::mirror::Mirror;
 use tokmeter::meter::{CountMode, Totals};
 use tokmeter::output::Output;
 use tokmeter::pipeline::{self, Budget, Ending, Settings, Stop};
@@ -237,7 +237,7 @@ fn run_mirrored(
     clock: &mut Clock,
     settings: &Settings<'_>,
 ) -> Ending {
-    let mut delivered = Output::new(io::sink(), tokmeter::output::FlushPolicy::Block).never_waits();
+    let mut delivered = Output::new(io::sink(), tokmeter::output::FlushPolicy::Block);
     let mut ending = pipeline::run(
         &mut *mirror,
         &mut delivered,
@@ -246,15 +246,11 @@ fn run_mirrored(
         clock,
         settings,
     );
-    if matches!(ending.stop, Stop::EndOfInput) {
-        match mirror.cut() {
-            None => {}
-            Some(Cut::OutputClosed) => ending.stop = Stop::OutputClosed,
-            Some(Cut::WriteFailed(err)) => ending.stop = Stop::WriteFailed(err),
-            Some(Cut::Interrupted) => {
-                ending.stop = Stop::Interrupted(tokmeter::signal::received());
-            }
-        }
+    // What stopped the output stops the session, as a failed write does.
+    if matches!(ending.stop, Stop::EndOfInput)
+        && let Some(err) = mirror.cut()
+    {
+        ending.stop = pipeline::write_stop(err);
     }
     ending
 }

@@ -14,17 +14,6 @@ use std::os::fd::RawFd;
 
 use crate::signal::Interruptible;
 
-/// Why a mirrored input stopped before its end.
-#[derive(Debug)]
-pub enum Cut {
-    /// The reader of the output went away.
-    OutputClosed,
-    /// Writing to the output failed otherwise.
-    WriteFailed(io::Error),
-    /// A signal of ours asked to stop.
-    Interrupted,
-}
-
 /// An input whose bytes reach the output as they arrive, by tee(2), before
 /// they are read: it reads as the input does, and ends (reads 0 bytes) at
 /// the input's end or when the output or a signal stopped it.
@@ -34,7 +23,9 @@ pub struct Mirror<R> {
     output: RawFd,
     /// Bytes duplicated to the output and not yet read.
     owed: usize,
-    cut: Option<Cut>,
+    /// What stopped it before the input's end: the output's error, or
+    /// `ErrorKind::Interrupted` for a signal of ours.
+    cut: Option<io::Error>,
 }
 
 impl<R: Read + std::os::fd::AsRawFd> Mirror<R> {
@@ -64,8 +55,9 @@ impl<R: Read + std::os::fd::AsRawFd> Mirror<R> {
         Err(input)
     }
 
-    /// Why it ended before the input's end, if it did.
-    pub fn cut(&mut self) -> Option<Cut> {
+    /// What ended it before the input's end, if anything did: an error of
+    /// the output, or `ErrorKind::Interrupted` for a signal of ours.
+    pub fn cut(&mut self) -> Option<io::Error> {
         self.cut.take()
     }
 
@@ -73,11 +65,11 @@ impl<R: Read + std::os::fd::AsRawFd> Mirror<R> {
     /// 0 at the input's end. Waits, where a signal can wake it, for bytes
     /// to read and for room to write them.
     #[cfg(target_os = "linux")]
-    fn mirror(&mut self, want: usize) -> Result<usize, Cut> {
+    fn mirror(&mut self, want: usize) -> io::Result<usize> {
         let input = self.input.get_ref().as_raw_fd();
         loop {
             if crate::signal::received() != 0 {
-                return Err(Cut::Interrupted);
+                return Err(io::Error::from(io::ErrorKind::Interrupted));
             }
             // SAFETY: tee(2) between two open pipe descriptors; no memory
             // of ours is touched.
@@ -87,19 +79,19 @@ impl<R: Read + std::os::fd::AsRawFd> Mirror<R> {
             }
             let err = io::Error::last_os_error();
             match err.kind() {
-                io::ErrorKind::WouldBlock => wait(input, self.output)?,
+                io::ErrorKind::WouldBlock => crate::signal::wait_ready(&[
+                    (input, libc::POLLIN),
+                    (self.output, libc::POLLOUT),
+                ])?,
                 io::ErrorKind::Interrupted => {}
-                _ if crate::output::is_broken_pipe(&err) => return Err(Cut::OutputClosed),
-                _ => return Err(Cut::WriteFailed(err)),
+                _ => return Err(err),
             }
         }
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn mirror(&mut self, _want: usize) -> Result<usize, Cut> {
-        Err(Cut::WriteFailed(io::Error::from(
-            io::ErrorKind::Unsupported,
-        )))
+    fn mirror(&mut self, _want: usize) -> io::Result<usize> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 }
 
@@ -112,8 +104,8 @@ impl<R: Read + std::os::fd::AsRawFd> Read for Mirror<R> {
             match self.mirror(buffer.len()) {
                 Ok(0) => return Ok(0),
                 Ok(n) => self.owed = n,
-                Err(cut) => {
-                    self.cut = Some(cut);
+                Err(err) => {
+                    self.cut = Some(err);
                     return Ok(0);
                 }
             }
@@ -123,45 +115,6 @@ impl<R: Read + std::os::fd::AsRawFd> Read for Mirror<R> {
         let n = self.input.get_mut().read(&mut buffer[..want])?;
         self.owed -= n;
         Ok(n)
-    }
-}
-
-/// Waits until `input` has bytes (or its end) and `output` has room (or
-/// no reader); `Cut::Interrupted` once a signal of ours came.
-#[cfg(target_os = "linux")]
-fn wait(input: RawFd, output: RawFd) -> Result<(), Cut> {
-    let (mut want_input, mut want_output) = (true, true);
-    while want_input || want_output {
-        // A negative descriptor is skipped: each waits until it is ready once.
-        let mut fds = [
-            pollfd(if want_input { input } else { -1 }, libc::POLLIN),
-            pollfd(if want_output { output } else { -1 }, libc::POLLOUT),
-            pollfd(crate::signal::wake_fd().unwrap_or(-1), libc::POLLIN),
-        ];
-        // SAFETY: poll(2) on three entries, each a valid descriptor or -1.
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) };
-        if crate::signal::received() != 0 || fds[2].revents != 0 {
-            return Err(Cut::Interrupted);
-        }
-        if ready < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(Cut::WriteFailed(err));
-        }
-        want_input &= fds[0].revents == 0;
-        want_output &= fds[1].revents == 0;
-    }
-    Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events,
-        revents: 0,
     }
 }
 
@@ -185,11 +138,7 @@ fn grow_pipe(fd: RawFd, size: libc::c_int) {
 /// Whether `fd` is a pipe or FIFO.
 #[cfg(target_os = "linux")]
 fn is_pipe(fd: RawFd) -> bool {
-    // SAFETY: fstat on a descriptor into a zeroed struct.
-    unsafe {
-        let mut stat: libc::stat = std::mem::zeroed();
-        libc::fstat(fd, &mut stat) == 0 && (stat.st_mode & libc::S_IFMT) == libc::S_IFIFO
-    }
+    crate::signal::file_type(fd) == libc::S_IFIFO
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -246,7 +195,8 @@ mod tests {
             .unwrap_or_else(|_| panic!("two pipes are mirrored"));
         let mut buffer = [0; 16];
         assert_eq!(mirror.read(&mut buffer).unwrap(), 0);
-        assert!(matches!(mirror.cut(), Some(Cut::OutputClosed)));
+        let cut = mirror.cut().expect("the output's error");
+        assert_eq!(cut.kind(), io::ErrorKind::BrokenPipe);
     }
 
     #[test]
