@@ -107,13 +107,13 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             && !config.strip_delimiter
             && config.budget == Budget::default()
             && !output.shares_screen();
-        let (reader, mut mirror): (Box<dyn io::Read>, _) = match opened {
-            None => (Box::new(io::empty()), None),
+        let reader = match opened {
+            None => Reader::Copied(Box::new(io::empty())),
             Some(input) if mirrorable => match Mirror::new(input, fd) {
-                Ok(mirror) => (Box::new(io::empty()), Some(mirror)),
-                Err(input) => (Box::new(input), None),
+                Ok(mirror) => Reader::Mirrored(mirror),
+                Err(input) => Reader::Copied(Box::new(input)),
             },
-            Some(input) => (Box::new(input), None),
+            Some(input) => Reader::Copied(Box::new(input)),
         };
         let stream_model = StreamModel::new(config);
         let price_of = |name: &str| stream_model.price(name);
@@ -139,30 +139,34 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
             spent_before: spent,
             // A mirrored input stops at a signal itself, once all it
             // passed on is counted.
-            interrupt: mirror.is_none().then(tokmeter::signal::flag),
+            interrupt: (!matches!(reader, Reader::Mirrored(_))).then(tokmeter::signal::flag),
             watch: watch.as_ref().map(|watch| watch as &dyn Fn(&Totals)),
             stop_on_bad_unit: false,
             // A provider stream's own model, unless -m named one.
             on_model: (decoder.is_some() && !config.model_given).then_some(&price_of as _),
         };
-        let ending = match (&mut decoder, &mut mirror) {
-            (None, Some(mirror)) => run_mirrored(mirror, formatter.as_mut(), &mut clock, &settings),
-            (None, None) => pipeline::run(
-                reader,
-                &mut output,
-                formatter.as_mut(),
-                &mut Text,
-                &mut clock,
-                &settings,
-            ),
-            (Some(decoder), _) => pipeline::run(
-                reader,
-                &mut output,
-                formatter.as_mut(),
-                decoder,
-                &mut clock,
-                &settings,
-            ),
+        let ending = match reader {
+            Reader::Mirrored(mut mirror) => {
+                run_mirrored(&mut mirror, formatter.as_mut(), &mut clock, &settings)
+            }
+            Reader::Copied(reader) => match &mut decoder {
+                None => pipeline::run(
+                    reader,
+                    &mut output,
+                    formatter.as_mut(),
+                    &mut Text,
+                    &mut clock,
+                    &settings,
+                ),
+                Some(decoder) => pipeline::run(
+                    reader,
+                    &mut output,
+                    formatter.as_mut(),
+                    decoder,
+                    &mut clock,
+                    &settings,
+                ),
+            },
         };
         output.share_screen(None);
         if let Some(progress) = progress {
@@ -227,6 +231,14 @@ pub fn meter_all(config: &StreamConfig) -> anyhow::Result<Exit> {
         billed &= report::print_summary(run.reporting.summary, &total);
     }
     Ok(status.billed(billed))
+}
+
+/// How a session's bytes reach standard output.
+enum Reader {
+    /// Read into memory, then written by the pipeline.
+    Copied(Box<dyn io::Read>),
+    /// Moved from pipe to pipe by the kernel, and read only to be counted.
+    Mirrored(Mirror<File>),
 }
 
 /// Meters an input whose bytes reach the output by themselves: every chunk
