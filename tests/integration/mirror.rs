@@ -116,13 +116,7 @@ fn pipe_size(fd: &impl std::os::fd::AsRawFd) -> i32 {
 /// output.
 #[cfg(target_os = "linux")]
 fn output_pipe_after(args: &[&str], input: &[u8]) -> (i32, Vec<u8>) {
-    let mut child = tokmeter_process()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn_piped(args);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let before = pipe_size(&stdout);
