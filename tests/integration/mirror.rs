@@ -113,14 +113,23 @@ fn pipe_size(fd: &impl std::os::fd::AsRawFd) -> i32 {
 
 /// Runs tokmeter with `args` between two pipes whose ends the test holds,
 /// and returns the output pipe's capacity once it has ended, with the
-/// output.
+/// output. The output pipe is made, and its size read, before tokmeter
+/// starts.
 #[cfg(target_os = "linux")]
 fn output_pipe_after(args: &[&str], input: &[u8]) -> (i32, Vec<u8>) {
-    let mut child = crate::util::spawn_piped(args);
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let (mut stdout, write_end) = std::io::pipe().unwrap();
     let before = pipe_size(&stdout);
     assert!(before < 1 << 20, "a new pipe holds {before} bytes");
+    // The command, and with it this process's write end, is dropped once
+    // the child has started, so the read below ends with the child.
+    let mut child = tokmeter_process()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(write_end)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tokmeter starts");
+    let mut stdin = child.stdin.take().unwrap();
     let data = input.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data));
     let mut got = Vec::new();
