@@ -161,6 +161,7 @@ impl Exact {
             settled: 0,
             open_tokens: 0,
             growing: Vec::new(),
+            alone: false,
         }
     }
 }
@@ -274,6 +275,9 @@ struct StreamCounter {
     open_tokens: u64,
     /// Long open pieces seen on earlier pushes, by their offset in `open`.
     growing: Vec<Growing>,
+    /// Whether it counts on this thread only: set while counting a part of
+    /// a parallel count, so no part is cut again.
+    alone: bool,
 }
 
 /// A long piece that stays open across pushes.
@@ -315,7 +319,7 @@ impl Counter for StreamCounter {
             Err(_) => Cow::Owned(String::from_utf8_lossy(text).into_owned().into_bytes()),
         };
         let mut text = &text[..];
-        if let Some(cut) = parallel::worth_cutting(text) {
+        if let Some(cut) = parallel::worth_cutting(text).filter(|_| !self.alone) {
             let head: Cow<[u8]> = if self.open.is_empty() {
                 Cow::Borrowed(&text[..cut])
             } else {
@@ -386,10 +390,9 @@ impl Counter for StreamCounter {
         self.settled + open
     }
 
-    /// Lines are pushed only where the count might drop after them (see
-    /// [`StreamCounter::push_lines`]). (Counting a run's middle on a second
-    /// thread, with a cache of its own, took more memory and, on two
-    /// shared cores, more time.)
+    /// Lines are pushed only where the count might drop after them, and a
+    /// long run is cut where a piece must end and counted on all cores (see
+    /// [`StreamCounter::push_lines`]).
     fn push_chunks(&mut self, text: &[u8], delimiter: u8) -> u64 {
         if delimiter != b'\n' {
             return super::push_each(self, text, delimiter);
@@ -403,27 +406,6 @@ impl Counter for StreamCounter {
         self.settled = 0;
         self.open_tokens = 0;
         self.growing.clear();
-    }
-}
-
-impl StreamCounter {
-    /// Pushes `text`, whole lines but maybe the last, at its end and at each
-    /// line end where the count might drop after it: a newline that settles
-    /// (see [`parallel::newline_settles`]) starts text whose counts add to
-    /// the count there, so no later count is below it. Returns the most.
-    fn push_lines(&mut self, text: &[u8]) -> u64 {
-        let (mut most, mut start) = (0, 0);
-        for end in memchr::memchr_iter(b'\n', text).map(|at| at + 1) {
-            if end < text.len() && parallel::newline_settles(&text[end..]) {
-                continue;
-            }
-            most = most.max(self.push(&text[start..end]));
-            start = end;
-        }
-        if start < text.len() || text.is_empty() {
-            most = most.max(self.push(&text[start..]));
-        }
-        most
     }
 }
 
@@ -466,6 +448,9 @@ fn count_growing(engine: &Engine, growing: &mut Vec<Growing>, at: usize, bytes: 
     let prefixes = entry.prefixes.get_or_insert_with(Appendable::default);
     prefixes.count(&engine.vocabulary, bytes)
 }
+
+#[path = "exact_lines.rs"]
+mod lines;
 
 #[cfg(test)]
 #[path = "exact_tests.rs"]

@@ -234,3 +234,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A run cut where a piece must end and counted in parts on up to three
+    /// threads gives the most its lines gave one by one after the same
+    /// stream, and leaves the counter where that stream is.
+    #[test]
+    fn a_run_in_parts_counts_as_its_lines(
+        before in super::super::ragged_text(),
+        run in super::super::ragged_text(),
+        next in super::super::ragged_text(),
+        keep in prop::collection::vec(any::<bool>(), 1..32),
+        threads in 1..4usize,
+    ) {
+        let run = run.as_bytes();
+        let cuts = (1..run.len())
+            .filter(|&at| run[at - 1] == b'\n' && super::parallel::starts_cut(run[at]))
+            .zip(keep.iter().cycle())
+            .filter_map(|(at, &keep)| keep.then_some(at));
+        let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain([run.len()]).collect();
+        prop_assume!(bounds.len() > 2);
+        for exact in BOTH {
+            let mut lines = exact.counter();
+            lines.push(before.as_bytes());
+            let most = super::super::push_each(&mut *lines, run, b'\n');
+            let mut counter = exact.stream_counter();
+            counter.push(before.as_bytes());
+            prop_assert_eq!(counter.push_parts(run, &bounds, threads), most);
+            let whole = [before.as_bytes(), run, next.as_bytes()].concat();
+            prop_assert_eq!(counter.push(next.as_bytes()), exact.count(&whole));
+        }
+    }
+}

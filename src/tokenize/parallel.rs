@@ -16,8 +16,12 @@ use super::exact::Engine;
 /// Pushes at least this long are worth counting in parallel.
 const PARALLEL_MIN: usize = 256 << 10;
 
+/// Runs of lines at least this long are worth counting in parallel (a
+/// read from a file is one such run).
+const RUN_MIN: usize = 128 << 10;
+
 /// Parts shorter than this are not worth a thread.
-const PART_MIN: usize = 64 << 10;
+const PART_MIN: usize = 16 << 10;
 
 /// The number of threads a parallel count uses: the cores available.
 pub(super) fn threads() -> usize {
@@ -64,6 +68,16 @@ pub(super) fn worth_cutting(text: &[u8]) -> Option<usize> {
         .map(|at| at + 1)
 }
 
+/// Where to cut a run of lines `text` to count it on all cores (see
+/// [`cuts`]), if it is long enough and there is more than one core.
+pub(super) fn run_parts(text: &[u8]) -> Option<Vec<usize>> {
+    if text.len() < RUN_MIN || threads() < 2 {
+        return None;
+    }
+    let bounds = cuts(text, threads() * PARTS_PER_THREAD, PART_MIN);
+    (bounds.len() > 2).then_some(bounds)
+}
+
 /// The first cut at or after `from`, if any.
 fn cut_from(text: &[u8], from: usize) -> Option<usize> {
     if from >= text.len() {
@@ -105,7 +119,7 @@ pub(super) fn count(
 /// Parts per thread: threads take the next part when done with one, so a
 /// thread the system runs less (a busy core) holds the others up by one
 /// small part at most.
-const PARTS_PER_THREAD: usize = 4;
+pub(super) const PARTS_PER_THREAD: usize = 8;
 
 /// The token count of `text`, its parts between `bounds` (cuts, with 0 and
 /// `text.len()`) counted by the calling thread and up to `threads - 1`

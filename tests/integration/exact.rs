@@ -137,6 +137,37 @@ fn raw_output_counts_as_chunk_records_do() {
     }
 }
 
+/// A file read in large blocks, each a run of lines counted in parts on
+/// all cores, gives the totals JSON output, counted line by line, gives.
+#[test]
+fn a_large_file_counts_as_chunk_records_do() {
+    let lines: String = golden_texts()
+        .iter()
+        .step_by(3)
+        .map(|(text, _)| format!("{text}\n"))
+        .chain(["\n".repeat(16), "  indented\n/ x\n".into()])
+        .collect();
+    let text = lines.repeat((3 << 20) / lines.len() + 1);
+    let file = crate::util::temp_dir("large-file").join("large.txt");
+    std::fs::write(&file, &text).unwrap();
+    let path = file.to_str().unwrap();
+    for encoding in ["o200k_base", "cl100k_base"] {
+        let figures = |format: &str| {
+            let args = [
+                "-t", encoding, "-m", "gpt-4o", "-f", format, "-s", "json", path,
+            ];
+            let output = run_ok(&args, b"");
+            let summary = summary(&output);
+            let keys = ["total_tokens", "total_cost", "chunk_count", "bytes"];
+            (keys.map(|key| summary[key].clone()), output.stdout)
+        };
+        let (raw, passed) = figures("raw");
+        let (json, _) = figures("json");
+        assert_eq!(raw, json, "{encoding}");
+        assert!(passed == text.as_bytes(), "{encoding}: raw output differs");
+    }
+}
+
 fn summary_tokens(output: &std::process::Output) -> u64 {
     summary(output)["total_tokens"].as_u64().unwrap()
 }
