@@ -8,7 +8,7 @@
 use std::io::{self, Read};
 
 /// Bytes asked of the reader per read.
-const READ_SIZE: usize = 256 * 1024;
+const READ_SIZE: usize = 512 * 1024;
 
 /// Where chunks end.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use super::exact::Engine;
 const PARALLEL_MIN: usize = 256 << 10;
 
 /// Runs of lines at least this long are worth counting in parallel (a
-/// read from a file is one such run).
+/// read from a file, up to 512 KiB, is one such run).
 const RUN_MIN: usize = 128 << 10;
 
 /// Parts shorter than this are not worth a thread.
