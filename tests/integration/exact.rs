@@ -120,21 +120,29 @@ fn raw_output_counts_as_chunk_records_do() {
         + &"\n".repeat(16);
     for text in [golden, ragged] {
         for encoding in ["o200k_base", "cl100k_base"] {
-            let figures = |format: &str| {
-                let output = run_ok(
-                    &["-t", encoding, "-m", "gpt-4o", "-f", format, "-s", "json"],
-                    text.as_bytes(),
-                );
-                let summary = summary(&output);
-                let keys = ["total_tokens", "total_cost", "chunk_count", "bytes"];
-                (keys.map(|key| summary[key].clone()), output.stdout)
-            };
-            let (raw, passed) = figures("raw");
-            let (json, _) = figures("json");
-            assert_eq!(raw, json, "{encoding}");
-            assert_eq!(passed, text.as_bytes(), "{encoding}");
+            assert_raw_bills_as_json(encoding, &[], text.as_bytes(), text.as_bytes());
         }
     }
+}
+
+/// Asserts that raw and JSON output of the same input (`stdin`, or files
+/// named in `files`) give the same totals, and that raw output is `text`.
+fn assert_raw_bills_as_json(encoding: &str, files: &[&str], stdin: &[u8], text: &[u8]) {
+    let figures = |format: &str| {
+        let mut args = vec!["-t", encoding, "-m", "gpt-4o", "-f", format, "-s", "json"];
+        args.extend_from_slice(files);
+        let output = run_ok(&args, stdin);
+        let summary = summary(&output);
+        let keys = ["total_tokens", "total_cost", "chunk_count", "bytes"];
+        (keys.map(|key| summary[key].clone()), output.stdout)
+    };
+    let (raw, passed) = figures("raw");
+    let (json, _) = figures("json");
+    assert_eq!(raw, json, "{encoding}");
+    assert!(
+        passed == text,
+        "{encoding}: raw output differs from the input"
+    );
 }
 
 /// A file read in large blocks, each a run of lines counted in parts on
@@ -152,19 +160,7 @@ fn a_large_file_counts_as_chunk_records_do() {
     std::fs::write(&file, &text).unwrap();
     let path = file.to_str().unwrap();
     for encoding in ["o200k_base", "cl100k_base"] {
-        let figures = |format: &str| {
-            let args = [
-                "-t", encoding, "-m", "gpt-4o", "-f", format, "-s", "json", path,
-            ];
-            let output = run_ok(&args, b"");
-            let summary = summary(&output);
-            let keys = ["total_tokens", "total_cost", "chunk_count", "bytes"];
-            (keys.map(|key| summary[key].clone()), output.stdout)
-        };
-        let (raw, passed) = figures("raw");
-        let (json, _) = figures("json");
-        assert_eq!(raw, json, "{encoding}");
-        assert!(passed == text.as_bytes(), "{encoding}: raw output differs");
+        assert_raw_bills_as_json(encoding, &[path], b"", text.as_bytes());
     }
 }
 
