@@ -119,11 +119,11 @@ pub(super) fn count(
 /// Parts per thread: threads take the next part when done with one, so a
 /// thread the system runs less (a busy core) holds the others up by one
 /// small part at most.
-pub(super) const PARTS_PER_THREAD: usize = 8;
+const PARTS_PER_THREAD: usize = 8;
 
 /// The token count of `text`, its parts between `bounds` (cuts, with 0 and
-/// `text.len()`) counted by the calling thread and up to `threads - 1`
-/// others, each taking the next part until none is left.
+/// `text.len()`) counted by the calling thread, with `cache`, and up to
+/// `threads - 1` others, with caches from the engine's pool.
 fn count_parts(
     engine: &'static Engine,
     cache: &mut Cache,
@@ -132,34 +132,69 @@ fn count_parts(
     threads: usize,
 ) -> u64 {
     let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let next = AtomicUsize::new(0);
-    let work = |cache: &mut Cache| {
-        let mut tokens = 0;
-        while let Some(part) = parts.get(next.fetch_add(1, Ordering::Relaxed)) {
-            tokens += engine.count_whole(cache, part);
+    let count = |cache: &mut Cache, index: usize| engine.count_whole(cache, parts[index]);
+    let (tokens, helpers) = each_part(
+        parts.len(),
+        threads,
+        cache,
+        || engine.take_cache(),
+        |cache| count(cache, 0),
+        count,
+    );
+    for (cache, _) in helpers {
+        engine.give_cache(cache);
+    }
+    tokens.iter().sum()
+}
+
+/// Counts `parts` parts: the first by `first` on the calling thread, with
+/// `here`; then every other by `rest`, on the calling thread and on up to
+/// `threads - 1` helper threads (each with a state `new` makes), each
+/// taking the next part until none is left. Returns the parts' results in
+/// order, and each helper's state with the last part it counted.
+pub(super) fn each_part<S: Send, R: Send>(
+    parts: usize,
+    threads: usize,
+    here: &mut S,
+    new: impl Fn() -> S + Sync,
+    first: impl FnOnce(&mut S) -> R,
+    rest: impl Fn(&mut S, usize) -> R + Sync,
+) -> (Vec<R>, Vec<(S, Option<usize>)>) {
+    let next = AtomicUsize::new(1);
+    let work = |state: &mut S, results: &mut Vec<(usize, R)>| {
+        while let Some(index) = Some(next.fetch_add(1, Ordering::Relaxed)).filter(|&i| i < parts) {
+            results.push((index, rest(state, index)));
         }
-        tokens
     };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads.min(parts.len()))
+    let (mut results, helpers) = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(parts))
             .map(|_| {
                 scope.spawn(|| {
-                    let mut cache = engine.take_cache();
-                    let tokens = work(&mut cache);
-                    engine.give_cache(cache);
-                    tokens
+                    let (mut state, mut results) = (new(), Vec::new());
+                    work(&mut state, &mut results);
+                    let last = results.last().map(|&(index, _)| index);
+                    (results, state, last)
                 })
             })
             .collect();
-        let mut tokens = work(cache);
+        let mut results = vec![(0, first(here))];
+        work(here, &mut results);
+        let mut states = Vec::with_capacity(helpers.len());
         for helper in helpers {
             // A panic while counting is a bug; pass it on.
-            tokens += helper
+            let (more, state, last) = helper
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            results.extend(more);
+            states.push((state, last));
         }
-        tokens
-    })
+        (results, states)
+    });
+    results.sort_unstable_by_key(|&(index, _)| index);
+    (
+        results.into_iter().map(|(_, result)| result).collect(),
+        helpers,
+    )
 }
 
 #[cfg(test)]
