@@ -135,7 +135,9 @@ impl Cache {
         *slot = [low, high | count << 56];
         self.misses += 1;
         if self.misses > self.slots.len() && self.bits < LAST_BITS {
-            // Many distinct pieces: a bigger cache pays for itself.
+            // Many distinct pieces: a bigger cache pays for itself, and
+            // so does the vocabulary's filter for the merges of the rest.
+            vocabulary.prepare_filter();
             self.bits = (self.bits + 2).min(LAST_BITS);
             self.slots = Slots::new(1 << self.bits);
             self.misses = 0;

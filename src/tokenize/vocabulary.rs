@@ -67,7 +67,16 @@ pub(super) struct Vocabulary {
     /// For each last two bytes, bit `len - 1` set if a token of `len` bytes
     /// ends with them; built the first time a piece grows byte by byte.
     endings: OnceLock<Vec<u128>>,
+    /// Bit `hash >> 40` (mod its length) set for each token's hash: a string
+    /// whose bit is clear is no token, answered without probing the table,
+    /// which is too large to stay in the CPU's caches. Most strings a merge
+    /// looks up are no token. Built by [`Vocabulary::prepare_filter`].
+    filter: OnceLock<Box<[u64]>>,
 }
+
+/// Bits of [`Vocabulary::filter`] (128 KiB): about one in six strings that
+/// are no token still finds its bit set by some token.
+const FILTER_BITS: usize = 1 << 20;
 
 /// The hash of some bytes, as `build/vocabulary.rs` computes it.
 #[inline]
@@ -144,7 +153,21 @@ impl Vocabulary {
             split,
             bytes,
             endings: OnceLock::new(),
+            filter: OnceLock::new(),
         }
+    }
+
+    /// Builds the filter of tokens' hashes (a pass over the table, under a
+    /// millisecond), once: for a stream with many distinct pieces to merge.
+    pub(super) fn prepare_filter(&self) {
+        self.filter.get_or_init(|| {
+            let mut filter = vec![0u64; FILTER_BITS / 64];
+            for &[_, slot] in self.slots.iter().filter(|&&[_, slot]| slot != 0) {
+                let bit = (slot >> 40) as usize % FILTER_BITS;
+                filter[bit / 64] |= 1 << (bit % 64);
+            }
+            filter.into_boxed_slice()
+        });
     }
 
     /// Number of tokens.
@@ -190,6 +213,12 @@ impl Vocabulary {
     #[inline]
     fn lookup(&self, bytes: &[u8]) -> Option<u32> {
         let hash = hash(bytes);
+        if let Some(filter) = self.filter.get() {
+            let bit = (hash >> 40) as usize % FILTER_BITS;
+            if filter[bit / 64] >> (bit % 64) & 1 == 0 {
+                return None;
+            }
+        }
         let mut padded = [0; 8];
         let head = bytes.len().min(8);
         padded[..head].copy_from_slice(&bytes[..head]);
@@ -506,13 +535,37 @@ mod tests {
         ] {
             let vocabulary = Vocabulary::new(encoding);
             assert_eq!(vocabulary.len(), tokens);
-            for rank in 0..tokens as u32 {
-                let token = vocabulary.token(rank);
-                assert_eq!(vocabulary.rank(token), Some(rank), "{token:?}");
-                assert_eq!(vocabulary.count(token), 1);
+            // Without the filter, then through it.
+            for filtered in [false, true] {
+                if filtered {
+                    vocabulary.prepare_filter();
+                }
+                for rank in 0..tokens as u32 {
+                    let token = vocabulary.token(rank);
+                    assert_eq!(vocabulary.rank(token), Some(rank), "{token:?}");
+                    assert_eq!(vocabulary.count(token), 1);
+                }
+                assert_eq!(vocabulary.rank(b"not a token at all"), None);
             }
-            assert_eq!(vocabulary.rank(b"not a token at all"), None);
         }
+    }
+
+    /// The filter answers most strings that are no token: were its bits
+    /// all set, or taken from the wrong part of the hash, it would not.
+    #[test]
+    fn the_filter_turns_most_non_tokens_away() {
+        let vocabulary = Vocabulary::new(Encoding::O200kBase);
+        vocabulary.prepare_filter();
+        let filter = vocabulary.filter.get().expect("prepared");
+        let strings: Vec<String> = (0..10_000).map(|i| format!("{i}q{i}z")).collect();
+        let passed = (strings.iter())
+            .filter(|string| {
+                let bit = (hash(string.as_bytes()) >> 40) as usize % FILTER_BITS;
+                filter[bit / 64] >> (bit % 64) & 1 == 1
+            })
+            .count();
+        assert!(vocabulary.rank(b"0q0z").is_none());
+        assert!(passed < strings.len() / 4, "{passed} of 10,000 passed");
     }
 
     /// Pieces whose bytes make many merges possible.
@@ -541,17 +594,23 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 200 } else { 3_000 }))]
 
         /// The quadratic merge and the heap merge agree with bpe-openai, with
-        /// and without a rank cache.
+        /// and without a rank cache and the filter.
         #[test]
         fn merges_count_like_bpe(piece in piece()) {
             for (vocabulary, reference) in references() {
                 let want = reference.bpe.count(&piece) as u64;
-                prop_assert_eq!(vocabulary.count_large(&piece), want);
-                prop_assert_eq!(vocabulary.count(&piece), want);
-                // Through a rank cache, cold and then warm.
-                let mut ranks = RankCache::default();
-                prop_assert_eq!(vocabulary.count_with(&piece, &mut ranks), want);
-                prop_assert_eq!(vocabulary.count_with(&piece, &mut ranks), want);
+                // Without the filter, then through it.
+                for filtered in [false, true] {
+                    if filtered {
+                        vocabulary.prepare_filter();
+                    }
+                    prop_assert_eq!(vocabulary.count_large(&piece), want);
+                    prop_assert_eq!(vocabulary.count(&piece), want);
+                    // Through a rank cache, cold and then warm.
+                    let mut ranks = RankCache::default();
+                    prop_assert_eq!(vocabulary.count_with(&piece, &mut ranks), want);
+                    prop_assert_eq!(vocabulary.count_with(&piece, &mut ranks), want);
+                }
             }
         }
 
