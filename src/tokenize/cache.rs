@@ -77,11 +77,19 @@ fn low_bytes(word: u64, bytes: usize) -> u64 {
     }
 }
 
-impl Cache {
-    /// The key of the piece `text[at..end]` (1 to [`SHORT`] bytes) and its
-    /// slot's index.
+/// A short piece's key (its bytes, zero-padded, and its length) and hash,
+/// made once when the piece is split off and used to prefetch its slot.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Key {
+    words: [u64; 2],
+    hash: u64,
+}
+
+impl Key {
+    /// The key of the piece `text[at..end]`, 1 to [`SHORT`] bytes.
     #[inline]
-    fn key(&self, text: &[u8], at: usize, end: usize) -> ([u64; 2], usize) {
+    pub(super) fn new(text: &[u8], at: usize, end: usize) -> Key {
+        debug_assert!(end > at && end - at <= SHORT);
         let len = end - at;
         let low = low_bytes(word(text, at), len);
         let high = if len > 8 {
@@ -90,17 +98,28 @@ impl Cache {
             0
         } | (len as u64) << 48;
         let hash = (low ^ high.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        ([low, high], (hash >> (64 - self.bits)) as usize)
+        Key {
+            words: [low, high],
+            hash,
+        }
+    }
+}
+
+impl Cache {
+    /// The index of `key`'s slot.
+    #[inline]
+    fn index(&self, key: &Key) -> usize {
+        (key.hash >> (64 - self.bits)) as usize
     }
 
-    /// Starts loading the slot of the piece `text[at..end]` into the CPU
-    /// cache, so that counting a batch of pieces waits for memory once.
+    /// Starts loading `key`'s slot into the CPU cache, so that counting a
+    /// batch of pieces waits for memory once.
     #[inline]
-    pub(super) fn prefetch(&self, text: &[u8], at: usize, end: usize) {
-        if end - at > SHORT || self.slots.is_empty() {
+    pub(super) fn prefetch(&self, key: &Key) {
+        if self.slots.is_empty() {
             return;
         }
-        let (_, index) = self.key(text, at, end);
+        let index = self.index(key);
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
@@ -120,18 +139,24 @@ impl Cache {
         at: usize,
         end: usize,
     ) -> u64 {
-        debug_assert!(end > at && end - at <= SHORT);
+        self.count_key(vocabulary, &text[at..end], Key::new(text, at, end))
+    }
+
+    /// The token count of `piece`, 1 to [`SHORT`] bytes, whose key is `key`.
+    #[inline]
+    pub(super) fn count_key(&mut self, vocabulary: &Vocabulary, piece: &[u8], key: Key) -> u64 {
         if self.slots.is_empty() {
             self.slots = Slots::new(1 << self.bits);
         }
-        let ([low, high], index) = self.key(text, at, end);
+        let [low, high] = key.words;
+        let index = self.index(&key);
         let slot = &mut self.slots[index];
         if slot[0] == low && slot[1] & !(0xff << 56) == high {
             return slot[1] >> 56;
         }
         // A piece of at most 14 bytes has at most 14 tokens.
         let ranks = self.ranks.get_or_insert_with(RankCache::default);
-        let count = vocabulary.count_with(&text[at..end], ranks);
+        let count = vocabulary.count_with(piece, ranks);
         *slot = [low, high | count << 56];
         self.misses += 1;
         if self.misses > self.slots.len() && self.bits < LAST_BITS {

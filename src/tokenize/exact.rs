@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use super::cache::{Cache, LONG, SHORT};
+use super::cache::{Cache, Key, LONG, SHORT};
 use super::split::{self, Split};
 use super::vocabulary::{Appendable, Vocabulary};
 use super::{Counter, Encoding, Tokenizer, parallel};
@@ -235,7 +235,7 @@ impl Engine {
     /// cache slots prefetched, so each probe finds its slot loaded.
     fn count_pieces(&self, cache: &mut Cache, text: &[u8], whole: bool) -> (usize, u64) {
         const AHEAD: usize = 8;
-        let (mut ends, mut queued, mut next) = ([0; AHEAD], 0, 0);
+        let (mut queue, mut queued, mut next) = ([(0, Key::default()); AHEAD], 0, 0);
         let (mut at, mut split_to, mut tokens, mut open) = (0, 0, 0, false);
         loop {
             while queued < AHEAD && !open && split_to < text.len() {
@@ -244,15 +244,23 @@ impl Engine {
                     open = true;
                     break;
                 }
-                cache.prefetch(text, split_to, piece.end);
-                ends[(next + queued) % AHEAD] = piece.end;
+                let mut key = Key::default();
+                if piece.end - split_to <= SHORT {
+                    key = Key::new(text, split_to, piece.end);
+                    cache.prefetch(&key);
+                }
+                queue[(next + queued) % AHEAD] = (piece.end, key);
                 (split_to, queued) = (piece.end, queued + 1);
             }
             if queued == 0 {
                 return (at, tokens);
             }
-            let end = ends[next];
-            tokens += self.piece(cache, text, at, end);
+            let (end, key) = queue[next];
+            tokens += if end - at <= SHORT {
+                cache.count_key(&self.vocabulary, &text[at..end], key)
+            } else {
+                self.piece(cache, text, at, end)
+            };
             (at, next, queued) = (end, (next + 1) % AHEAD, queued - 1);
         }
     }
