@@ -6,7 +6,7 @@
 //! count the vocabulary gave it, so a hit returns exactly what counting the
 //! piece again would.
 
-use super::vocabulary::{RankCache, Vocabulary};
+use super::vocabulary::{RankCache, Vocabulary, head};
 
 /// Longest piece kept: the key's last two bytes hold its length and count.
 pub(super) const SHORT: usize = 14;
@@ -58,12 +58,7 @@ impl Default for Cache {
 fn word(text: &[u8], at: usize) -> u64 {
     match text.get(at..at + 8) {
         Some(bytes) => u64::from_le_bytes(bytes.try_into().expect("8 bytes")),
-        None => {
-            let mut padded = [0; 8];
-            let rest = text.get(at..).unwrap_or_default();
-            padded[..rest.len()].copy_from_slice(rest);
-            u64::from_le_bytes(padded)
-        }
+        None => head(text.get(at..).unwrap_or_default()),
     }
 }
 
@@ -181,9 +176,7 @@ impl Cache {
         let mut key = [0u64; LONG / 8 + 1];
         let mut hash = piece.len() as u64;
         for (word, bytes) in key.iter_mut().zip(piece.chunks(8)) {
-            let mut padded = [0; 8];
-            padded[..bytes.len()].copy_from_slice(bytes);
-            *word = u64::from_le_bytes(padded);
+            *word = head(bytes);
             hash = (hash.rotate_left(5) ^ *word).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
         key[LONG / 8] = piece.len() as u64 | (hash >> 32) << 32;
