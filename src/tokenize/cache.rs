@@ -137,22 +137,32 @@ impl Cache {
         self.count_key(vocabulary, &text[at..end], Key::new(text, at, end))
     }
 
-    /// The token count of `piece`, 1 to [`SHORT`] bytes, whose key is `key`.
-    #[inline]
+    /// The token count of `piece`, 1 to [`SHORT`] bytes, whose key is `key`:
+    /// a hit here, inlined where the pieces are split; a miss out of line.
+    #[inline(always)]
     pub(super) fn count_key(&mut self, vocabulary: &Vocabulary, piece: &[u8], key: Key) -> u64 {
+        if !self.slots.is_empty() {
+            let slot = self.slots[self.index(&key)];
+            if slot[0] == key.words[0] && slot[1] & !(0xff << 56) == key.words[1] {
+                return slot[1] >> 56;
+            }
+        }
+        self.count_miss(vocabulary, piece, key)
+    }
+
+    /// [`Cache::count_key`] for a piece not in the cache: counts it and
+    /// keeps it, growing the cache while it misses often.
+    #[inline(never)]
+    fn count_miss(&mut self, vocabulary: &Vocabulary, piece: &[u8], key: Key) -> u64 {
         if self.slots.is_empty() {
             self.slots = Slots::new(1 << self.bits);
         }
         let [low, high] = key.words;
         let index = self.index(&key);
-        let slot = &mut self.slots[index];
-        if slot[0] == low && slot[1] & !(0xff << 56) == high {
-            return slot[1] >> 56;
-        }
         // A piece of at most 14 bytes has at most 14 tokens.
         let ranks = self.ranks.get_or_insert_with(RankCache::default);
         let count = vocabulary.count_with(piece, ranks);
-        *slot = [low, high | count << 56];
+        self.slots[index] = [low, high | count << 56];
         self.misses += 1;
         if self.misses > self.slots.len() && self.bits < LAST_BITS {
             // Many distinct pieces: a bigger cache pays for itself, and
