@@ -142,7 +142,11 @@ impl<R: Read> Splitter<R> {
         if self.buffer.len() < self.end + READ_SIZE {
             self.buffer.resize(self.end + READ_SIZE, 0);
         }
-        let read = self.reader.read(&mut self.buffer[self.end..])?;
+        // One read's worth, even where the buffer grew past it for a long
+        // chunk: a larger read would only touch more memory.
+        let read = self
+            .reader
+            .read(&mut self.buffer[self.end..self.end + READ_SIZE])?;
         self.end += read;
         self.eof = read == 0;
         Ok(read)
@@ -460,6 +464,47 @@ mod tests {
         let data = b"\xff\xfe\x80abc\xe3";
         let chunks = split(data, 2, Framing::Arrival, false, 99);
         assert_eq!(chunks.concat(), data.to_vec());
+    }
+
+    /// A reader that records the largest read asked of it.
+    struct Widest<'a> {
+        data: &'a [u8],
+        widest: usize,
+    }
+
+    impl Read for Widest<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.widest = self.widest.max(out.len());
+            let take = self.data.len().min(out.len());
+            out[..take].copy_from_slice(&self.data[..take]);
+            self.data = &self.data[take..];
+            Ok(take)
+        }
+    }
+
+    /// A read asks for one read's worth, even after a long chunk made the
+    /// buffer grow past it: the buffer holds the chunk plus one read.
+    #[test]
+    fn reads_stay_one_read_long_after_a_long_chunk() {
+        let mut data = vec![b'a'; READ_SIZE + READ_SIZE / 2];
+        data.extend_from_slice(b"\nshort\n".repeat(READ_SIZE).as_slice());
+        let reader = Widest {
+            data: &data,
+            widest: 0,
+        };
+        let mut splitter = Splitter::new(reader, lines(), false, usize::MAX);
+        let mut total = 0;
+        loop {
+            while let Some(chunk) = splitter.next_chunk() {
+                total += chunk.content.len();
+            }
+            if splitter.at_eof() {
+                break;
+            }
+            splitter.fill().unwrap();
+        }
+        assert_eq!(total, data.len());
+        assert_eq!(splitter.reader.widest, READ_SIZE);
     }
 
     #[test]
