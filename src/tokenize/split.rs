@@ -316,6 +316,35 @@ fn skip(text: &[u8], mut at: usize, run: impl Fn(u8) -> bool) -> usize {
     at
 }
 
+/// The bit that makes an ASCII letter lowercase: a byte or'd with it is in
+/// `a..=z` just when it is an ASCII letter.
+const CASE: u8 = 0x20;
+
+/// End of the run of bytes (ASCII) that are in `low..=high` once or'd with
+/// `fold`, from `at` on, eight bytes at a time: a word is mostly one step.
+#[inline]
+fn skip_range(text: &[u8], mut at: usize, low: u8, high: u8, fold: u8) -> usize {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(bytes) = text.get(at..at + 8) {
+        let word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        // Each byte's high bit set (no borrow crosses bytes), less `low`
+        // and less `high + 1`: the high bit stays where the byte is at
+        // least that, for the byte's low seven bits.
+        let set = word | HIGH_BITS | (ONES * u64::from(fold));
+        let from_low = set.wrapping_sub(ONES * u64::from(low));
+        let past_high = set.wrapping_sub(ONES * u64::from(high + 1));
+        let outside = !(from_low & !past_high & !word) & HIGH_BITS;
+        if outside != 0 {
+            return at + (outside.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    skip(text, at, |byte| {
+        byte < 0x80 && (low..=high).contains(&(byte | fold))
+    })
+}
+
 /// The classes of an ASCII byte.
 #[inline]
 fn ascii_class(byte: u8) -> u8 {
@@ -427,10 +456,10 @@ fn ascii<const O200K: bool>(text: &[u8], at: usize) -> Option<(usize, bool)> {
 #[inline]
 fn ascii_word<const O200K: bool>(text: &[u8], at: usize) -> Option<usize> {
     let end = if O200K {
-        let upper = skip(text, at, |byte| byte.is_ascii_uppercase());
-        skip(text, upper, |byte| byte.is_ascii_lowercase())
+        let upper = skip_range(text, at, b'A', b'Z', 0);
+        skip_range(text, upper, b'a', b'z', 0)
     } else {
-        skip(text, at, |byte| byte.is_ascii_alphabetic())
+        skip_range(text, at, b'a', b'z', CASE)
     };
     (end > at && text.get(end).is_some_and(|&byte| ends_ascii(byte))).then_some(end)
 }
@@ -484,6 +513,42 @@ mod tests {
             (o200k, bpe_openai::o200k_base()),
             (cl100k, bpe_openai::cl100k_base()),
         ]
+    }
+
+    /// The run of bytes in a range ends where a byte at a time ends it,
+    /// for every start, at every offset of an eight-byte word.
+    #[test]
+    fn skip_range_ends_runs_as_a_byte_loop() {
+        let mixed: Vec<u8> = (0..300u32)
+            .map(|i| match i * 7919 % 13 {
+                0 => b'Z' + 1 + (i % 6) as u8,
+                1 => b'a' - 1,
+                2 => 0xC3 + (i % 3) as u8,
+                3 => b'z' + 1 + (i % 5) as u8,
+                4 => b'A' - 1,
+                n if n % 2 == 0 => b'a' + (i % 26) as u8,
+                _ => b'A' + (i % 26) as u8,
+            })
+            .collect();
+        let runs = b"thequickbrownfoxjumps HTTPSERVERZZ 01234567890123 azAZ@[`{_^ xMLHttpRequests";
+        let text = [&mixed[..], runs, &mixed[..], runs].concat();
+        let ranges = [
+            (b'a', b'z', 0),
+            (b'A', b'Z', 0),
+            (b'0', b'9', 0),
+            (0, 0x7f, 0),
+            (b'a', b'z', CASE),
+        ];
+        for (low, high, fold) in ranges {
+            for at in 0..=text.len() {
+                let want = skip(&text, at, |byte| match fold {
+                    CASE => byte.is_ascii_alphabetic(),
+                    _ => (low..=high).contains(&byte),
+                });
+                let got = skip_range(&text, at, low, high, fold);
+                assert_eq!(got, want, "{low}..={high} | {fold} at {at}");
+            }
+        }
     }
 
     /// Samples of what each alternative of the patterns matches.
