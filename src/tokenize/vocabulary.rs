@@ -78,6 +78,22 @@ pub(super) struct Vocabulary {
 /// are no token still finds its bit set by some token.
 const FILTER_BITS: usize = 1 << 20;
 
+/// The word of [`Vocabulary::filter`] and the bit in it of a string whose
+/// hash is `hash`, or of a token whose slot's second word is `hash` (its top
+/// 24 bits are the hash's).
+#[inline]
+fn filter_bit(hash: u64) -> (usize, u64) {
+    let bit = (hash >> 40) as usize % FILTER_BITS;
+    (bit / 64, 1 << (bit % 64))
+}
+
+/// Whether `filter` has the bit of the string whose hash is `hash`.
+#[inline]
+fn in_filter(filter: &[u64], hash: u64) -> bool {
+    let (word, bit) = filter_bit(hash);
+    filter[word] & bit != 0
+}
+
 /// The first eight bytes of `bytes` as a little-endian word, zero-padded
 /// past its end: loads of whole words, no call to copy a few bytes.
 #[inline]
@@ -180,8 +196,8 @@ impl Vocabulary {
         self.filter.get_or_init(|| {
             let mut filter = vec![0u64; FILTER_BITS / 64];
             for &[_, slot] in self.slots.iter().filter(|&&[_, slot]| slot != 0) {
-                let bit = (slot >> 40) as usize % FILTER_BITS;
-                filter[bit / 64] |= 1 << (bit % 64);
+                let (word, bit) = filter_bit(slot);
+                filter[word] |= bit;
             }
             filter.into_boxed_slice()
         });
@@ -230,11 +246,12 @@ impl Vocabulary {
     #[inline]
     fn lookup(&self, bytes: &[u8]) -> Option<u32> {
         let hash = hash(bytes);
-        if let Some(filter) = self.filter.get() {
-            let bit = (hash >> 40) as usize % FILTER_BITS;
-            if filter[bit / 64] >> (bit % 64) & 1 == 0 {
-                return None;
-            }
+        if self
+            .filter
+            .get()
+            .is_some_and(|filter| !in_filter(filter, hash))
+        {
+            return None;
         }
         let first = head(bytes);
         let info = slot_info(0, bytes.len(), hash) >> 32;
