@@ -74,7 +74,7 @@ fn low_bytes(word: u64, bytes: usize) -> u64 {
 
 /// A short piece's key (its bytes, zero-padded, and its length) and hash,
 /// made once when the piece is split off and used to prefetch its slot.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(super) struct Key {
     words: [u64; 2],
     hash: u64,

@@ -235,7 +235,7 @@ impl Engine {
     /// cache slots prefetched, so each probe finds its slot loaded.
     fn count_pieces(&self, cache: &mut Cache, text: &[u8], whole: bool) -> (usize, u64) {
         const AHEAD: usize = 8;
-        let (mut queue, mut queued, mut next) = ([(0, Key::default()); AHEAD], 0, 0);
+        let (mut queue, mut queued, mut next) = ([(0, None); AHEAD], 0, 0);
         let (mut at, mut split_to, mut tokens, mut open) = (0, 0, 0, false);
         loop {
             while queued < AHEAD && !open && split_to < text.len() {
@@ -244,10 +244,10 @@ impl Engine {
                     open = true;
                     break;
                 }
-                let mut key = Key::default();
-                if piece.end - split_to <= SHORT {
-                    key = Key::new(text, split_to, piece.end);
-                    cache.prefetch(&key);
+                let key =
+                    (piece.end - split_to <= SHORT).then(|| Key::new(text, split_to, piece.end));
+                if let Some(key) = &key {
+                    cache.prefetch(key);
                 }
                 queue[(next + queued) % AHEAD] = (piece.end, key);
                 (split_to, queued) = (piece.end, queued + 1);
@@ -256,10 +256,9 @@ impl Engine {
                 return (at, tokens);
             }
             let (end, key) = queue[next];
-            tokens += if end - at <= SHORT {
-                cache.count_key(&self.vocabulary, &text[at..end], key)
-            } else {
-                self.piece(cache, text, at, end)
+            tokens += match key {
+                Some(key) => cache.count_key(&self.vocabulary, &text[at..end], key),
+                None => self.piece(cache, text, at, end),
             };
             (at, next, queued) = (end, (next + 1) % AHEAD, queued - 1);
         }
