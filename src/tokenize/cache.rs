@@ -82,7 +82,7 @@ pub(super) struct Key {
 
 impl Key {
     /// The key of the piece `text[at..end]`, 1 to [`SHORT`] bytes.
-    #[inline]
+    #[inline(always)]
     pub(super) fn new(text: &[u8], at: usize, end: usize) -> Key {
         debug_assert!(end > at && end - at <= SHORT);
         let len = end - at;
