@@ -18,13 +18,18 @@ use super::{Counter, Encoding, Tokenizer, parallel};
 /// parallel count, a few counters in turn).
 const POOL: usize = 8;
 
-/// An open piece longer than [`LONG`] is merged afresh the first time it
-/// is open; open again on a later push (it is growing), it is counted a byte
-/// at a time by an [`Appendable`], so a long piece arriving in small pushes
-/// costs what its bytes cost, not its length times the pushes.
 /// Bytes of a push joined to the open pieces before the rest is counted in
 /// place.
 const JOIN: usize = 64;
+
+/// Pushes on which an open piece longer than [`LONG`] is merged afresh.
+/// Open on more (it is growing), it is counted a byte at a time by an
+/// [`Appendable`], so a long piece arriving in small pushes costs what its
+/// bytes cost, not its length times the pushes; one that settles within a
+/// few pushes (a line of dashes at the end of a chunk of lines) never
+/// builds the tables an `Appendable` needs (a pass over the vocabulary and
+/// a MiB of memory).
+const FRESH: u8 = 4;
 
 /// Exact token counts in an OpenAI encoding. Cheap to construct: the
 /// vocabulary, a table compiled into the binary, is mapped by the first
@@ -291,7 +296,9 @@ struct StreamCounter {
 struct Growing {
     /// Its offset in the counter's open text.
     at: usize,
-    /// Counts of its prefixes, from its second push on.
+    /// Pushes on which it was merged afresh, at most [`FRESH`].
+    merged: u8,
+    /// Counts of its prefixes, once merged afresh [`FRESH`] times.
     prefixes: Option<Appendable>,
     /// Whether the current push saw it.
     seen: bool,
@@ -443,15 +450,23 @@ fn count_stream(
 
 /// The token count of the long open piece `bytes` at offset `at`.
 fn count_growing(engine: &Engine, growing: &mut Vec<Growing>, at: usize, bytes: &[u8]) -> u64 {
-    let Some(entry) = growing.iter_mut().find(|growing| growing.at == at) else {
-        growing.push(Growing {
-            at,
-            prefixes: None,
-            seen: true,
-        });
-        return engine.vocabulary.count(bytes);
+    let entry = match growing.iter_mut().position(|growing| growing.at == at) {
+        Some(index) => &mut growing[index],
+        None => {
+            growing.push(Growing {
+                at,
+                merged: 0,
+                prefixes: None,
+                seen: false,
+            });
+            growing.last_mut().expect("just pushed")
+        }
     };
     entry.seen = true;
+    if entry.merged < FRESH {
+        entry.merged += 1;
+        return engine.vocabulary.count(bytes);
+    }
     let prefixes = entry.prefixes.get_or_insert_with(Appendable::default);
     prefixes.count(&engine.vocabulary, bytes)
 }

@@ -178,6 +178,30 @@ fn long_pieces_stay_exact() {
     }
 }
 
+/// A long open piece is merged afresh on its first [`FRESH`] pushes, with
+/// no byte-at-a-time tables, and counted through them only on the next:
+/// the same counts either way.
+#[test]
+fn a_long_piece_open_on_a_few_pushes_is_merged_afresh() {
+    let engine = Engine::new(Encoding::O200kBase);
+    // A table's last line, arriving a few characters at a time.
+    let line = format!(" └{}┴{}┘\n", "─".repeat(30), "─".repeat(20));
+    let fresh = usize::from(FRESH);
+    let mut growing = Vec::new();
+    for push in 0..=fresh {
+        let chars = line.chars().count() - 3 * (fresh - push);
+        let piece = line.chars().take(chars).collect::<String>();
+        let piece = piece.as_bytes();
+        let count = count_growing(&engine, &mut growing, 0, piece);
+        assert_eq!(count, engine.vocabulary.count(piece), "push {push}");
+        assert_eq!(
+            engine.vocabulary.has_endings(),
+            push == fresh,
+            "push {push}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 1_000 } else { 10_000 }))]
 
