@@ -15,8 +15,8 @@ pub(super) const SHORT: usize = 14;
 /// punctuation are mostly shorter).
 pub(super) const LONG: usize = 56;
 
-/// Slots of the cache of long pieces (512 KiB).
-const LONG_BITS: u32 = 13;
+/// Slots of the cache of long pieces (256 KiB).
+const LONG_BITS: u32 = 12;
 
 /// Slots of a new cache (64 KiB: a short stream stays small).
 const FIRST_BITS: u32 = 12;
@@ -25,12 +25,18 @@ const FIRST_BITS: u32 = 12;
 /// to hit ~97 % of the time.
 const LAST_BITS: u32 = 17;
 
+/// Most slots of a cache that counts beside another thread's (1 MiB): a
+/// second thread costs half the memory for about 1 % more misses.
+const HELPER_BITS: u32 = LAST_BITS - 1;
+
 /// A direct-mapped cache that grows while it misses often.
 pub(super) struct Cache {
     /// `1 << bits` slots of `[bytes 0–7, bytes 8–13 | len << 48 | count <<
     /// 56]`; an empty slot is zero (no piece is empty).
     slots: Slots,
     bits: u32,
+    /// The most `bits` may grow to.
+    last_bits: u32,
     /// Misses since the last growth.
     misses: usize,
     /// Pieces of `SHORT + 1..=LONG` bytes: `LONG` bytes zero-padded, then
@@ -45,6 +51,7 @@ impl Default for Cache {
         Cache {
             slots: Slots::default(),
             bits: FIRST_BITS,
+            last_bits: LAST_BITS,
             misses: 0,
             long: Vec::new(),
             ranks: None,
@@ -101,6 +108,15 @@ impl Key {
 }
 
 impl Cache {
+    /// A cache for a thread that counts beside another: it grows to half
+    /// the slots.
+    pub(super) fn helper() -> Cache {
+        Cache {
+            last_bits: HELPER_BITS,
+            ..Cache::default()
+        }
+    }
+
     /// The index of `key`'s slot.
     #[inline]
     fn index(&self, key: &Key) -> usize {
@@ -164,11 +180,11 @@ impl Cache {
         let count = vocabulary.count_with(piece, ranks);
         self.slots[index] = [low, high | count << 56];
         self.misses += 1;
-        if self.misses > self.slots.len() && self.bits < LAST_BITS {
+        if self.misses > self.slots.len() && self.bits < self.last_bits {
             // Many distinct pieces: a bigger cache pays for itself, and
             // so does the vocabulary's filter for the merges of the rest.
             vocabulary.prepare_filter();
-            self.bits = (self.bits + 2).min(LAST_BITS);
+            self.bits = (self.bits + 2).min(self.last_bits);
             self.slots = Slots::new(1 << self.bits);
             self.misses = 0;
         }
@@ -316,6 +332,26 @@ mod tests {
     use super::*;
     use crate::tokenize::Encoding;
     use proptest::prelude::*;
+
+    /// A cache that counts beside another grows to half the slots of one
+    /// that counts alone.
+    #[test]
+    fn a_helpers_cache_grows_to_half_the_slots() {
+        let vocabulary = Vocabulary::new(Encoding::O200kBase);
+        let (mut alone, mut helper) = (Cache::default(), Cache::helper());
+        for n in 0..100_000 {
+            let piece = format!(" w{n}");
+            let want = vocabulary.count(piece.as_bytes());
+            for cache in [&mut alone, &mut helper] {
+                assert_eq!(
+                    cache.count(&vocabulary, piece.as_bytes(), 0, piece.len()),
+                    want
+                );
+            }
+        }
+        let slots = [alone.slots.len(), helper.slots.len()];
+        assert_eq!(slots, [1 << LAST_BITS, 1 << HELPER_BITS]);
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 200 } else { 2_000 }))]

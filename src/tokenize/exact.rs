@@ -207,6 +207,12 @@ impl Engine {
         self.pool().pop().unwrap_or_default()
     }
 
+    /// A pooled cache if there is one, else a new one for a thread that
+    /// counts beside another ([`Cache::helper`]).
+    pub(super) fn take_helper_cache(&self) -> Cache {
+        self.pool().pop().unwrap_or_else(Cache::helper)
+    }
+
     /// Gives a cache back for later counters.
     pub(super) fn give_cache(&self, cache: Cache) {
         let mut pool = self.pool();

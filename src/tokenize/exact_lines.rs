@@ -58,7 +58,9 @@ impl StreamCounter {
             self,
             || {
                 let mut counter = exact.stream_counter();
+                let engine = exact.engine();
                 counter.alone = true;
+                (counter.engine, counter.cache) = (Some(engine), Some(engine.take_helper_cache()));
                 counter
             },
             |counter| count(counter, 0),

@@ -137,7 +137,7 @@ fn count_parts(
         parts.len(),
         threads,
         cache,
-        || engine.take_cache(),
+        || engine.take_helper_cache(),
         |cache| count(cache, 0),
         count,
     );
