@@ -396,12 +396,6 @@ impl Vocabulary {
         parts
     }
 
-    /// Whether [`Vocabulary::endings`] was built.
-    #[cfg(test)]
-    pub(super) fn has_endings(&self) -> bool {
-        self.endings.get().is_some()
-    }
-
     /// [`Vocabulary::endings`], built on first use (a pass over the tokens).
     fn endings(&self) -> &[u128] {
         self.endings.get_or_init(|| {

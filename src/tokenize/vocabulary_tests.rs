@@ -4,6 +4,13 @@
 use super::*;
 use proptest::prelude::*;
 
+impl Vocabulary {
+    /// Whether [`Vocabulary::endings`] was built.
+    pub(in crate::tokenize) fn has_endings(&self) -> bool {
+        self.endings.get().is_some()
+    }
+}
+
 /// Every token is found with its own rank and counts as one token.
 #[test]
 fn every_token_is_found() {
