@@ -30,6 +30,16 @@ const LAST_BITS: u32 = 17;
 /// slower for the pieces it misses.
 const HELPER_BITS: u32 = LAST_BITS - 1;
 
+/// Whether a cache's thread counts alone or beside another's, which sets
+/// how far the cache grows.
+#[derive(Clone, Copy)]
+pub(super) enum Counting {
+    /// Up to [`LAST_BITS`].
+    Alone,
+    /// Up to [`HELPER_BITS`].
+    BesideAnother,
+}
+
 /// A direct-mapped cache that grows while it misses often.
 pub(super) struct Cache {
     /// `1 << bits` slots of `[bytes 0–7, bytes 8–13 | len << 48 | count <<
@@ -109,13 +119,14 @@ impl Key {
 }
 
 impl Cache {
-    /// A cache for a thread that counts beside another: it grows to half
-    /// the slots.
-    pub(super) fn helper() -> Cache {
-        Cache {
-            last_bits: HELPER_BITS,
-            ..Cache::default()
-        }
+    /// This cache, to grow as far as a thread `counting` so may use; a
+    /// cache already larger keeps its slots and grows no more.
+    pub(super) fn counting(mut self, counting: Counting) -> Cache {
+        self.last_bits = match counting {
+            Counting::Alone => LAST_BITS,
+            Counting::BesideAnother => HELPER_BITS,
+        };
+        self
     }
 
     /// The index of `key`'s slot.
@@ -335,23 +346,28 @@ mod tests {
     use proptest::prelude::*;
 
     /// A cache that counts beside another grows to half the slots of one
-    /// that counts alone.
+    /// that counts alone, and on to all of them once it counts alone.
     #[test]
     fn a_helpers_cache_grows_to_half_the_slots() {
         let vocabulary = Vocabulary::new(Encoding::O200kBase);
-        let (mut alone, mut helper) = (Cache::default(), Cache::helper());
-        for n in 0..100_000 {
-            let piece = format!(" w{n}");
-            let want = vocabulary.count(piece.as_bytes());
-            for cache in [&mut alone, &mut helper] {
-                assert_eq!(
-                    cache.count(&vocabulary, piece.as_bytes(), 0, piece.len()),
-                    want
-                );
+        let mut alone = Cache::default().counting(Counting::Alone);
+        let mut helper = Cache::default().counting(Counting::BesideAnother);
+        let count = |mut caches: [&mut Cache; 2], pieces: std::ops::Range<u32>| {
+            for n in pieces {
+                let piece = format!(" w{n}");
+                let want = vocabulary.count(piece.as_bytes());
+                for cache in caches.iter_mut() {
+                    let got = cache.count(&vocabulary, piece.as_bytes(), 0, piece.len());
+                    assert_eq!(got, want);
+                }
             }
-        }
+        };
+        count([&mut alone, &mut helper], 0..100_000);
         let slots = [alone.slots.len(), helper.slots.len()];
         assert_eq!(slots, [1 << LAST_BITS, 1 << HELPER_BITS]);
+        let mut helper = helper.counting(Counting::Alone);
+        count([&mut alone, &mut helper], 100_000..200_000);
+        assert_eq!(helper.slots.len(), 1 << LAST_BITS);
     }
 
     proptest! {

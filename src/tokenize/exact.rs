@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use super::cache::{Cache, Key, LONG, SHORT};
+use super::cache::{Cache, Counting, Key, LONG, SHORT};
 use super::split::{self, Split};
 use super::vocabulary::{Appendable, Vocabulary};
 use super::{Counter, Encoding, Tokenizer, parallel};
@@ -62,7 +62,7 @@ impl Exact {
     pub fn count_parallel(&self, text: &[u8], threads: usize) -> u64 {
         let engine = self.engine();
         let text = String::from_utf8_lossy(text);
-        let mut cache = engine.take_cache();
+        let mut cache = engine.take_cache(Counting::Alone);
         let tokens = parallel::count(engine, &mut cache, text.as_bytes(), threads);
         engine.give_cache(cache);
         tokens
@@ -202,15 +202,10 @@ impl Engine {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A pooled cache if there is one, else a new one.
-    pub(super) fn take_cache(&self) -> Cache {
-        self.pool().pop().unwrap_or_default()
-    }
-
-    /// A pooled cache if there is one, else a new one for a thread that
-    /// counts beside another ([`Cache::helper`]).
-    pub(super) fn take_helper_cache(&self) -> Cache {
-        self.pool().pop().unwrap_or_else(Cache::helper)
+    /// A pooled cache if there is one, else a new one, for a thread
+    /// `counting` alone or beside another.
+    pub(super) fn take_cache(&self, counting: Counting) -> Cache {
+        self.pool().pop().unwrap_or_default().counting(counting)
     }
 
     /// Gives a cache back for later counters.
@@ -333,7 +328,9 @@ impl Counter for StreamCounter {
             return 0;
         }
         let engine = *self.engine.get_or_insert_with(|| self.exact.engine());
-        let cache = self.cache.get_or_insert_with(|| engine.take_cache());
+        let cache = self
+            .cache
+            .get_or_insert_with(|| engine.take_cache(Counting::Alone));
         let text: Cow<[u8]> = match simdutf8::basic::from_utf8(text) {
             Ok(_) => Cow::Borrowed(text),
             Err(_) => Cow::Owned(String::from_utf8_lossy(text).into_owned().into_bytes()),

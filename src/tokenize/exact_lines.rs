@@ -6,7 +6,7 @@
 //! is cut where a piece must end (see `parallel`), so each part counts on a
 //! fresh counter and its counts add to the count before it.
 
-use super::{Counter, StreamCounter, parallel};
+use super::{Counter, Counting, StreamCounter, parallel};
 
 impl StreamCounter {
     /// Pushes `text`, whole lines but maybe the last, at its end and at each
@@ -60,7 +60,10 @@ impl StreamCounter {
                 let mut counter = exact.stream_counter();
                 let engine = exact.engine();
                 counter.alone = true;
-                (counter.engine, counter.cache) = (Some(engine), Some(engine.take_helper_cache()));
+                (counter.engine, counter.cache) = (
+                    Some(engine),
+                    Some(engine.take_cache(Counting::BesideAnother)),
+                );
                 counter
             },
             |counter| count(counter, 0),

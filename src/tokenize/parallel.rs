@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::cache::Cache;
+use super::cache::{Cache, Counting};
 use super::exact::Engine;
 
 /// Pushes at least this long are worth counting in parallel.
@@ -137,7 +137,7 @@ fn count_parts(
         parts.len(),
         threads,
         cache,
-        || engine.take_helper_cache(),
+        || engine.take_cache(Counting::BesideAnother),
         |cache| count(cache, 0),
         count,
     );
