@@ -311,7 +311,8 @@ impl Vocabulary {
                 self.count_large(piece)
             };
         }
-        if lookup(piece) != NONE {
+        // Not through `lookup`: a new piece there would evict a subword.
+        if self.rank(piece).is_some() {
             return 1;
         }
         // tiktoken's `_byte_pair_merge`: parts as (start, rank of the part
