@@ -21,6 +21,11 @@ const LONG_BITS: u32 = 12;
 /// Slots of a new cache (64 KiB: a short stream stays small).
 const FIRST_BITS: u32 = 12;
 
+/// Slots after the first growth (256 KiB); the next growth is to the most
+/// slots at once: pieces that a cache of a size between would keep are
+/// lost at each growth, and counted again.
+const SECOND_BITS: u32 = 14;
+
 /// Most slots (2 MiB): enough for the distinct pieces of a large corpus
 /// to hit ~97 % of the time.
 const LAST_BITS: u32 = 17;
@@ -196,7 +201,11 @@ impl Cache {
             // Many distinct pieces: a bigger cache pays for itself, and
             // so does the vocabulary's filter for the merges of the rest.
             vocabulary.prepare_filter();
-            self.bits = (self.bits + 2).min(self.last_bits);
+            self.bits = if self.bits < SECOND_BITS {
+                SECOND_BITS
+            } else {
+                self.last_bits
+            };
             self.slots = Slots::new(1 << self.bits);
             self.misses = 0;
         }
@@ -345,29 +354,34 @@ mod tests {
     use crate::tokenize::Encoding;
     use proptest::prelude::*;
 
-    /// A cache that counts beside another grows to half the slots of one
-    /// that counts alone, and on to all of them once it counts alone.
+    /// A cache grows from its first slots to its second, then straight to
+    /// its most: a cache that counts beside another to half the slots of
+    /// one that counts alone, and on to all of them once it counts alone.
     #[test]
     fn a_helpers_cache_grows_to_half_the_slots() {
         let vocabulary = Vocabulary::new(Encoding::O200kBase);
         let mut alone = Cache::default().counting(Counting::Alone);
         let mut helper = Cache::default().counting(Counting::BesideAnother);
-        let count = |mut caches: [&mut Cache; 2], pieces: std::ops::Range<u32>| {
+        let mut sizes = [vec![], vec![]];
+        let mut count = |mut caches: [&mut Cache; 2], pieces: std::ops::Range<u32>| {
             for n in pieces {
                 let piece = format!(" w{n}");
                 let want = vocabulary.count(piece.as_bytes());
-                for cache in caches.iter_mut() {
+                for (cache, sizes) in caches.iter_mut().zip(&mut sizes) {
                     let got = cache.count(&vocabulary, piece.as_bytes(), 0, piece.len());
                     assert_eq!(got, want);
+                    if sizes.last() != Some(&cache.slots.len()) {
+                        sizes.push(cache.slots.len());
+                    }
                 }
             }
         };
         count([&mut alone, &mut helper], 0..100_000);
-        let slots = [alone.slots.len(), helper.slots.len()];
-        assert_eq!(slots, [1 << LAST_BITS, 1 << HELPER_BITS]);
         let mut helper = helper.counting(Counting::Alone);
         count([&mut alone, &mut helper], 100_000..200_000);
-        assert_eq!(helper.slots.len(), 1 << LAST_BITS);
+        let [first, second] = [1 << FIRST_BITS, 1 << SECOND_BITS];
+        assert_eq!(sizes[0], [first, second, 1 << LAST_BITS]);
+        assert_eq!(sizes[1], [first, second, 1 << HELPER_BITS, 1 << LAST_BITS]);
     }
 
     proptest! {
