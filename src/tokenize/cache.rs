@@ -144,18 +144,17 @@ impl Cache {
     /// batch of pieces waits for memory once.
     #[inline]
     pub(super) fn prefetch(&self, key: &Key) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let index = self.index(key);
+        let Some(slot) = self.slots.get(self.index(key)) else {
+            return; // no slots yet
+        };
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
             // SAFETY: a prefetch never faults, and the address is in bounds.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.slots[index..].as_ptr().cast()) };
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(slot.as_ptr().cast()) };
         }
         #[cfg(not(target_arch = "x86_64"))]
-        let _ = index;
+        let _ = slot;
     }
 
     /// The token count of the piece `text[at..end]`, 1 to [`SHORT`] bytes.
@@ -174,11 +173,11 @@ impl Cache {
     /// a hit here, inlined where the pieces are split; a miss out of line.
     #[inline(always)]
     pub(super) fn count_key(&mut self, vocabulary: &Vocabulary, piece: &[u8], key: Key) -> u64 {
-        if !self.slots.is_empty() {
-            let slot = self.slots[self.index(&key)];
-            if slot[0] == key.words[0] && slot[1] & !(0xff << 56) == key.words[1] {
-                return slot[1] >> 56;
-            }
+        if let Some(&[low, high]) = self.slots.get(self.index(&key))
+            && low == key.words[0]
+            && high & !(0xff << 56) == key.words[1]
+        {
+            return high >> 56;
         }
         self.count_miss(vocabulary, piece, key)
     }
@@ -248,13 +247,24 @@ const HUGE_PAGE: usize = 2 << 20;
 /// Zeroed slots in memory of their own, on huge pages where the system
 /// gives them (Linux's transparent huge pages in `madvise` or `always`
 /// mode).
-#[derive(Default)]
 struct Slots {
     /// The mapping (null if none) and its length in bytes.
     map: Option<(std::ptr::NonNull<libc::c_void>, usize)>,
-    /// The slots, inside the mapping, huge-page aligned.
+    /// The first slot, inside the mapping and huge-page aligned (dangling
+    /// if there are none), and how many there are: a probe reads them with
+    /// no more work than a `Vec`'s.
+    first: std::ptr::NonNull<[u64; 2]>,
     len: usize,
-    start: usize,
+}
+
+impl Default for Slots {
+    fn default() -> Slots {
+        Slots {
+            map: None,
+            first: std::ptr::NonNull::dangling(),
+            len: 0,
+        }
+    }
 }
 
 // SAFETY: `Slots` owns its mapping outright, like a `Vec`.
@@ -278,64 +288,35 @@ impl Slots {
         };
         assert!(map != libc::MAP_FAILED, "out of memory for the token cache");
         let start = (map as usize).next_multiple_of(HUGE_PAGE) - map as usize;
+        // SAFETY: `start` is less than `HUGE_PAGE`, inside the mapping.
+        let first = unsafe { map.cast::<u8>().add(start) };
         if bytes >= HUGE_PAGE {
             // SAFETY: advice on pages of the mapping just made; failure
             // (no huge pages here) only leaves small pages.
-            unsafe {
-                libc::madvise(
-                    map.cast::<u8>().add(start).cast(),
-                    bytes,
-                    libc::MADV_HUGEPAGE,
-                )
-            };
+            unsafe { libc::madvise(first.cast(), bytes, libc::MADV_HUGEPAGE) };
         }
         Slots {
             map: std::ptr::NonNull::new(map).map(|map| (map, size)),
+            first: std::ptr::NonNull::new(first.cast()).expect("a mapping is not null"),
             len,
-            start,
         }
-    }
-
-    /// Whether there are no slots yet.
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// How many slots there are.
-    fn len(&self) -> usize {
-        self.len
     }
 }
 
 impl std::ops::Deref for Slots {
     type Target = [[u64; 2]];
     fn deref(&self) -> &[[u64; 2]] {
-        match self.map {
-            // SAFETY: `len` slots fit the mapping from `start` on, aligned
-            // (huge-page aligned), zeroed by the kernel, owned by `self`.
-            Some((map, _)) => unsafe {
-                std::slice::from_raw_parts(
-                    map.as_ptr().cast::<u8>().add(self.start).cast(),
-                    self.len,
-                )
-            },
-            None => &[],
-        }
+        // SAFETY: `len` slots fit the mapping from `first` on, aligned
+        // (huge-page aligned), zeroed by the kernel, owned by `self`; with
+        // none, `first` is dangling and aligned, as an empty slice needs.
+        unsafe { std::slice::from_raw_parts(self.first.as_ptr(), self.len) }
     }
 }
 
 impl std::ops::DerefMut for Slots {
     fn deref_mut(&mut self) -> &mut [[u64; 2]] {
-        match self.map {
-            // SAFETY: as in `deref`, and `&mut self` makes it unique.
-            Some((map, _)) => unsafe {
-                std::slice::from_raw_parts_mut(
-                    map.as_ptr().cast::<u8>().add(self.start).cast(),
-                    self.len,
-                )
-            },
-            None => &mut [],
-        }
+        // SAFETY: as in `deref`, and `&mut self` makes it unique.
+        unsafe { std::slice::from_raw_parts_mut(self.first.as_ptr(), self.len) }
     }
 }
 
