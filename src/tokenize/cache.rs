@@ -248,7 +248,7 @@ const HUGE_PAGE: usize = 2 << 20;
 /// gives them (Linux's transparent huge pages in `madvise` or `always`
 /// mode).
 struct Slots {
-    /// The mapping (null if none) and its length in bytes.
+    /// The mapping (`None` if there are no slots) and its length in bytes.
     map: Option<(std::ptr::NonNull<libc::c_void>, usize)>,
     /// The first slot, inside the mapping and huge-page aligned (dangling
     /// if there are none), and how many there are: a probe reads them with

@@ -290,8 +290,8 @@ impl Vocabulary {
         self.count_through(piece, |bytes| ranks.rank(self, bytes))
     }
 
-    /// [`Vocabulary::count`], ranks of strings of 3 bytes or more (of
-    /// pieces shorter than [`LARGE`]) given by `lookup`.
+    /// [`Vocabulary::count`], ranks of the merges' strings of 3 bytes or
+    /// more (in pieces shorter than [`LARGE`]) given by `lookup`.
     #[inline]
     fn count_through(&self, piece: &[u8], mut lookup: impl FnMut(&[u8]) -> u32) -> u64 {
         if piece.len() <= 2 {
