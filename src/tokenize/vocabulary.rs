@@ -294,26 +294,18 @@ impl Vocabulary {
     /// more (in pieces shorter than [`LARGE`]) given by `lookup`.
     #[inline]
     fn count_through(&self, piece: &[u8], mut lookup: impl FnMut(&[u8]) -> u32) -> u64 {
-        if piece.len() <= 2 {
-            return if self.rank(piece).is_some() {
-                piece.len().min(1) as u64
-            } else {
-                piece.len() as u64
-            };
-        }
         if piece.len() >= HUGE {
             return Appendable::default().count(self, piece);
-        }
-        if piece.len() >= LARGE {
-            return if self.rank(piece).is_some() {
-                1
-            } else {
-                self.count_large(piece)
-            };
         }
         // Not through `lookup`: a new piece there would evict a subword.
         if self.rank(piece).is_some() {
             return 1;
+        }
+        if piece.len() <= 2 {
+            return piece.len() as u64; // no token: its bytes (none if empty)
+        }
+        if piece.len() >= LARGE {
+            return self.count_large(piece);
         }
         // tiktoken's `_byte_pair_merge`: parts as (start, rank of the part
         // merged with the next one).
