@@ -12,6 +12,7 @@ mod heuristic;
 mod parallel;
 mod split;
 mod vocabulary;
+mod workers;
 
 pub use chunk::ChunkTokenizer;
 pub use exact::Exact;

@@ -7,11 +7,12 @@
 //! before a letter or digit), and the split has no look-behind, so the
 //! count of the whole is the sum of the parts' counts.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use super::cache::{Cache, Counting};
 use super::exact::Engine;
+use super::workers;
 
 /// Pushes at least this long are worth counting in parallel.
 const PARALLEL_MIN: usize = 256 << 10;
@@ -149,9 +150,9 @@ fn count_parts(
 
 /// Counts `parts` parts: the first by `first` on the calling thread, with
 /// `here`; then every other by `rest`, on the calling thread and on up to
-/// `threads - 1` helper threads (each with a state `new` makes), each
-/// taking the next part until none is left. Returns the parts' results in
-/// order, and each helper's state with the last part it counted.
+/// `threads - 1` workers (each with a state `new` makes), each taking the
+/// next part until none is left. Returns the parts' results in order, and
+/// each worker's state with the last part it counted.
 pub(super) fn each_part<S: Send, R: Send>(
     parts: usize,
     threads: usize,
@@ -166,35 +167,42 @@ pub(super) fn each_part<S: Send, R: Send>(
             results.push((index, rest(state, index)));
         }
     };
-    let (mut results, helpers) = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads.min(parts))
-            .map(|_| {
-                scope.spawn(|| {
-                    let (mut state, mut results) = (new(), Vec::new());
-                    work(&mut state, &mut results);
-                    let last = results.last().map(|&(index, _)| index);
-                    (results, state, last)
-                })
-            })
-            .collect();
+    let helpers = threads.min(parts).saturating_sub(1);
+    let done: Vec<Mutex<Option<WorkerDone<S, R>>>> =
+        (0..helpers).map(|_| Mutex::new(None)).collect();
+    let task = |helper: usize| {
+        let (mut state, mut results) = (new(), Vec::new());
+        work(&mut state, &mut results);
+        let last = results.last().map(|&(index, _)| index);
+        *lock(&done[helper]) = Some((results, state, last));
+    };
+    let mut results = workers::lend(helpers, &task, || {
         let mut results = vec![(0, first(here))];
         work(here, &mut results);
-        let mut states = Vec::with_capacity(helpers.len());
-        for helper in helpers {
-            // A panic while counting is a bug; pass it on.
-            let (more, state, last) = helper
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            results.extend(more);
-            states.push((state, last));
-        }
-        (results, states)
+        results
     });
+    let mut states = Vec::with_capacity(helpers);
+    for (more, state, last) in done
+        .into_iter()
+        .filter_map(|done| done.into_inner().unwrap_or_else(PoisonError::into_inner))
+    {
+        results.extend(more);
+        states.push((state, last));
+    }
     results.sort_unstable_by_key(|&(index, _)| index);
     (
         results.into_iter().map(|(_, result)| result).collect(),
-        helpers,
+        states,
     )
+}
+
+/// What a worker of [`each_part`] leaves: its parts' results, its state,
+/// and the last part it counted.
+type WorkerDone<S, R> = (Vec<(usize, R)>, S, Option<usize>);
+
+/// `mutex`'s guard, even after a panic elsewhere (passed on by the caller).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -294,6 +302,101 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Each part is counted once, by this thread or a worker, whatever the
+    /// number of threads, and the results come back in order; the workers'
+    /// states come back with the last part each counted.
+    #[test]
+    fn each_part_counts_every_part_once() {
+        for threads in 1..5 {
+            for parts in 1..40 {
+                let calls: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
+                let mut here = Vec::new();
+                let (results, states) = each_part(
+                    parts,
+                    threads,
+                    &mut here,
+                    Vec::new,
+                    |state| {
+                        calls[0].fetch_add(1, Ordering::Relaxed);
+                        state.push(0);
+                        0
+                    },
+                    |state, index| {
+                        calls[index].fetch_add(1, Ordering::Relaxed);
+                        state.push(index);
+                        index * 10
+                    },
+                );
+                assert_eq!(
+                    results,
+                    (0..parts).map(|index| index * 10).collect::<Vec<_>>()
+                );
+                assert!(calls.iter().all(|calls| calls.load(Ordering::Relaxed) == 1));
+                assert!(states.len() < threads);
+                let mut counted: Vec<usize> = here.clone();
+                for (state, last) in &states {
+                    assert_eq!(state.last().copied(), *last);
+                    counted.extend(state);
+                }
+                counted.sort_unstable();
+                assert_eq!(counted, (0..parts).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    /// A panic while counting a part reaches the caller, and the workers
+    /// count the next parts as before; a part that counts in parts itself
+    /// (nested) counts on its own thread instead of waiting for the
+    /// workers it runs on.
+    #[test]
+    fn a_panic_reaches_the_caller_and_nesting_counts_alone() {
+        let panicked = std::panic::catch_unwind(|| {
+            each_part(
+                64,
+                2,
+                &mut (),
+                || (),
+                |_| 0,
+                |_, index| {
+                    assert!(index != 40, "part 40");
+                    index
+                },
+            )
+        });
+        assert!(panicked.is_err());
+        let nested = |_: &mut (), index: usize| {
+            let (inner, _) = each_part(8, 2, &mut (), || (), |_| 0, |_, inner| inner);
+            index * 100 + inner.iter().sum::<usize>()
+        };
+        let (results, _) = each_part(16, 2, &mut (), || (), |_| 28, nested);
+        assert_eq!(results[0], 28);
+        assert!((1..16).all(|index| results[index] == index * 100 + 28));
+    }
+
+    /// Parts counted from several threads at once (each lending to the
+    /// workers in turn, or counting alone) come back whole and in order.
+    #[test]
+    fn callers_at_once_each_get_their_parts() {
+        std::thread::scope(|scope| {
+            for caller in 0..4 {
+                scope.spawn(move || {
+                    for round in 0..50 {
+                        let (results, _) = each_part(
+                            20,
+                            2,
+                            &mut (),
+                            || (),
+                            |_| caller,
+                            |_, index| caller + index * round,
+                        );
+                        assert_eq!(results[0], caller);
+                        assert!((1..20).all(|index| results[index] == caller + index * round));
+                    }
+                });
+            }
+        });
     }
 
     /// A push large enough to be counted in parallel counts what a stream
