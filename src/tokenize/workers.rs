@@ -13,9 +13,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, Once, PoisonError, TryLockError};
 
-/// A task lent to the workers, called with each worker's index. Its true
-/// lifetime is that of the [`lend`] call that lent it.
-type Task = &'static (dyn Fn(usize) + Sync);
+/// A task lent to the workers, called with each worker's index: a pointer,
+/// valid from its [`lend`] call's start to its end and dereferenced only
+/// by workers counted busy with it.
+#[derive(Clone, Copy)]
+struct Task(*const (dyn Fn(usize) + Sync + 'static));
+
+// SAFETY: the task behind the pointer is `Sync`, and `lend` keeps it alive
+// while any worker may call it.
+unsafe impl Send for Task {}
 
 /// Rounds (of a few dozen nanoseconds) a caller spins, once its own share
 /// is done, before it sleeps until the workers finish: the last part of a
@@ -48,6 +54,7 @@ struct Crew {
     workers: AtomicUsize,
 }
 
+/// What callers and workers change under the crew's lock.
 struct State {
     /// Counts the tasks lent; a worker looks at each new one once.
     generation: u64,
@@ -127,7 +134,9 @@ fn work(crew: &'static Crew) {
             (state.task, state.taken - 1)
         };
         let Some(task) = task else { continue };
-        let outcome = catch_unwind(AssertUnwindSafe(|| task(index)));
+        // SAFETY: this worker is counted busy with the task, so its `lend`
+        // call has not returned and the task is alive.
+        let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { (*task.0)(index) }));
         let mut state = crew.state();
         if let Err(panic) = outcome {
             state.panic.get_or_insert(panic);
@@ -162,10 +171,16 @@ pub(super) fn lend<R>(
     let Some(_lender) = lender else {
         return here();
     };
-    // SAFETY: the task is called only by workers counted in `busy`, and
-    // `Wait` does not let this call return or unwind before `busy` is
-    // zero, that is before every such call has returned.
-    let task: Task = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), Task>(task) };
+    // SAFETY: only the pointer's lifetime bound changes; the task is called
+    // only by workers counted in `busy`, and `Wait` does not let this call
+    // return or unwind before `busy` is zero, that is before every such
+    // call has returned.
+    let task = Task(unsafe {
+        std::mem::transmute::<
+            *const (dyn Fn(usize) + Sync + '_),
+            *const (dyn Fn(usize) + Sync + 'static),
+        >(task)
+    });
     {
         let mut state = crew.state();
         let wanted = helpers.min(workers);
