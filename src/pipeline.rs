@@ -332,7 +332,7 @@ pub fn run<R: Read, W: Write, D: Decoder>(
                 first_chunk = Some(arrived);
                 settings.tokenizer.prepare_in_background();
             }
-            let valid_utf8 = std::str::from_utf8(content).is_ok();
+            let valid_utf8 = simdutf8::basic::from_utf8(content).is_ok();
             let measure = if deferrable && (!backlog.is_empty() || !settings.tokenizer.is_ready()) {
                 backlog.push(content, meter.totals().chunks);
                 Measure::ZERO
