@@ -36,7 +36,7 @@ const WORKER_SPIN: u32 = 1 << 14;
 
 /// The workers and what they share with callers.
 struct Crew {
-    /// The task, its generation and the panic of a worker.
+    /// The task and the panic of a worker.
     state: Mutex<State>,
     /// Signalled when a new task is lent.
     lent: Condvar,
@@ -45,8 +45,8 @@ struct Crew {
     /// Workers that took the current task (or may still) and are not done
     /// with it; changed under `state`.
     busy: AtomicUsize,
-    /// `State::generation`, for spinning workers to watch; changed under
-    /// `state`.
+    /// Counts the tasks lent, so a worker takes each new one once, and
+    /// a spinning worker sees one come; changed under `state`.
     generation: AtomicU64,
     /// Held by the one caller lending to the workers at a time.
     lender: Mutex<()>,
@@ -56,8 +56,6 @@ struct Crew {
 
 /// What callers and workers change under the crew's lock.
 struct State {
-    /// Counts the tasks lent; a worker looks at each new one once.
-    generation: u64,
     task: Option<Task>,
     /// Workers the current task may still have.
     wanted: usize,
@@ -75,7 +73,6 @@ impl Crew {
 
 static CREW: LazyLock<Crew> = LazyLock::new(|| Crew {
     state: Mutex::new(State {
-        generation: 0,
         task: None,
         wanted: 0,
         taken: 0,
@@ -120,13 +117,13 @@ fn work(crew: &'static Crew) {
         }
         let (task, index) = {
             let mut state = crew.state();
-            while state.generation == seen {
+            while crew.generation.load(Ordering::Relaxed) == seen {
                 state = crew
                     .lent
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner);
             }
-            seen = state.generation;
+            seen = crew.generation.load(Ordering::Relaxed);
             if state.taken == state.wanted {
                 continue;
             }
@@ -186,8 +183,7 @@ pub(super) fn lend<R>(
         let wanted = helpers.min(workers);
         crew.busy.store(wanted, Ordering::Relaxed);
         (state.task, state.wanted, state.taken, state.panic) = (Some(task), wanted, 0, None);
-        state.generation += 1;
-        crew.generation.store(state.generation, Ordering::Release);
+        crew.generation.fetch_add(1, Ordering::Release);
     }
     crew.lent.notify_all();
     let wait = Wait(crew);
