@@ -7,12 +7,12 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use super::cache::{Cache, Counting, Key, LONG, SHORT};
 use super::split::{self, Split};
 use super::vocabulary::{Appendable, Vocabulary};
-use super::{Counter, Encoding, Tokenizer, parallel};
+use super::{Counter, Encoding, Tokenizer, parallel, workers};
 
 /// Most caches an engine keeps for its next counters (one per thread of a
 /// parallel count, a few counters in turn).
@@ -199,7 +199,7 @@ impl Engine {
     /// The pool, even after a panic elsewhere: caches are valid whatever
     /// happened while one was taken out or put back.
     fn pool(&self) -> MutexGuard<'_, Vec<Cache>> {
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+        workers::lock(&self.pool)
     }
 
     /// A pooled cache if there is one, else a new one, for a thread

@@ -8,7 +8,7 @@
 //! count of the whole is the sum of the parts' counts.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::cache::{Cache, Counting};
 use super::exact::Engine;
@@ -174,7 +174,7 @@ pub(super) fn each_part<S: Send, R: Send>(
         let (mut state, mut results) = (new(), Vec::new());
         work(&mut state, &mut results);
         let last = results.last().map(|&(index, _)| index);
-        *lock(&done[helper]) = Some((results, state, last));
+        *workers::lock(&done[helper]) = Some((results, state, last));
     };
     let mut results = workers::lend(helpers, &task, || {
         let mut results = vec![(0, first(here))];
@@ -199,11 +199,6 @@ pub(super) fn each_part<S: Send, R: Send>(
 /// What a worker of [`each_part`] leaves: its parts' results, its state,
 /// and the last part it counted.
 type WorkerDone<S, R> = (Vec<(usize, R)>, S, Option<usize>);
-
-/// `mutex`'s guard, even after a panic elsewhere (passed on by the caller).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 #[cfg(test)]
 mod tests {

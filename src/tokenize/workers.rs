@@ -67,8 +67,15 @@ struct State {
 
 impl Crew {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
     }
+}
+
+/// `mutex`'s guard, even after a panic elsewhere: what the counting threads
+/// share is valid whatever a panicking holder left (a panic while counting
+/// is passed on to the caller).
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 static CREW: LazyLock<Crew> = LazyLock::new(|| Crew {
